@@ -1,0 +1,148 @@
+/**
+ * Typed agent configuration: a JSON file over embedded defaults, validated once at start-up.
+ * Every problem is reported at once, each with its location (`identity.serialNumber: ...`).
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { LogLevel } from './log.js';
+
+export interface IdentityConfig {
+  manufacturer: string;
+  /** IEEE OUI, 6 hex digits (Device.DeviceInfo.ManufacturerOUI). */
+  manufacturerOUI: string;
+  modelName: string;
+  description: string;
+  productClass: string;
+  serialNumber: string;
+  hardwareVersion: string;
+}
+
+export interface AgentConfig {
+  /** Folder for the database and the admin socket unless they are given explicitly. */
+  dataDir: string;
+  database: string;
+  adminSocket: string;
+  /** Device.LocalAgent.EndpointID; default `os::<OUI>-<SerialNumber>` (TR-369 §Endpoint Identifier). */
+  endpointId: string;
+  identity: IdentityConfig;
+  /** JSON file that seeds a new database (and `db reset`); default: the built-in one. */
+  factoryDefaults: string | undefined;
+  log: { level: LogLevel; format: 'text' | 'json' };
+  limits: {
+    /** Largest USP Record or admin frame accepted, in bytes. */
+    maxMessageBytes: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[], source: string) {
+    super(`${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DOC_OUI = '00256D';
+const LEVELS = ['error', 'warn', 'info', 'debug'];
+
+/** A serial number that is stable for this machine when none is configured. */
+function defaultSerial(): string {
+  try {
+    const id = readFileSync('/etc/machine-id', 'utf8').trim();
+    if (/^[0-9a-f]{12,}$/i.test(id)) return id.slice(0, 12).toUpperCase();
+  } catch {
+    // No machine-id (containers, other OSes): fall back to the host name below.
+  }
+  return hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 32) || 'unknown';
+}
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Builds the config from an optional JSON file (relative paths in it are relative to the file)
+ * and overrides from the command line. Throws ConfigError listing every problem.
+ */
+export function loadConfig(file?: string, overrides: { dataDir?: string } = {}): AgentConfig {
+  let raw: Json = {};
+  const source = file ?? 'built-in defaults';
+  const baseDir = file ? dirname(resolve(file)) : process.cwd();
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError([`cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`], file);
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (!isObj(parsed)) throw new ConfigError(['the top level must be a JSON object'], file);
+      raw = parsed;
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+      throw new ConfigError([`not valid JSON: ${(e as Error).message}`], file);
+    }
+  }
+  const problems: string[] = [];
+  const str = (obj: Json, key: string, where: string, dflt: string, pattern?: RegExp, hint?: string): string => {
+    const v = obj[key];
+    if (v === undefined) return dflt;
+    if (typeof v !== 'string') problems.push(`${where}${key}: must be a string`);
+    else if (pattern && !pattern.test(v)) problems.push(`${where}${key}: '${v}' ${hint ?? 'is not valid'}`);
+    else return v;
+    return dflt;
+  };
+  const unknown = (obj: Json, allowed: string[], where: string): void => {
+    for (const k of Object.keys(obj)) if (!allowed.includes(k) && k !== '$schema' && k !== 'comment') problems.push(`${where}${k}: unknown setting`);
+  };
+  unknown(raw, ['dataDir', 'database', 'adminSocket', 'endpointId', 'identity', 'factoryDefaults', 'log', 'limits'], '');
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const dataDir = overrides.dataDir ? resolve(overrides.dataDir) : abs(str(raw, 'dataDir', '', 'data'));
+
+  const idRaw = raw.identity === undefined ? {} : raw.identity;
+  if (!isObj(idRaw)) problems.push('identity: must be an object');
+  const id = isObj(idRaw) ? idRaw : {};
+  unknown(id, ['manufacturer', 'manufacturerOUI', 'modelName', 'description', 'productClass', 'serialNumber', 'hardwareVersion'], 'identity.');
+  const identity: IdentityConfig = {
+    manufacturer: str(id, 'manufacturer', 'identity.', 'usp-agent project'),
+    manufacturerOUI: str(id, 'manufacturerOUI', 'identity.', DOC_OUI, /^[0-9A-F]{6}$/, 'must be 6 upper-case hex digits'),
+    modelName: str(id, 'modelName', 'identity.', 'usp-agent'),
+    description: str(id, 'description', 'identity.', 'TR-369 USP Agent'),
+    productClass: str(id, 'productClass', 'identity.', 'Gateway', /^[A-Za-z0-9_.-]{0,64}$/, 'may use only letters, digits, - _ .'),
+    serialNumber: str(id, 'serialNumber', 'identity.', defaultSerial(), /^[A-Za-z0-9_.-]{1,64}$/, 'may use only letters, digits, - _ . (1-64)'),
+    hardwareVersion: str(id, 'hardwareVersion', 'identity.', '1.0'),
+  };
+  // R-ARC.5/6: instance-id characters and length.
+  const endpointId = str(raw, 'endpointId', '', `os::${identity.manufacturerOUI}-${identity.serialNumber}`, /^[a-z]+:[A-Za-z0-9.]{0,16}:[A-Za-z0-9._%-]{1,50}$/, 'is not an Endpoint ID (scheme:authority:instance, R-ARC.5/6)');
+
+  const logRaw = raw.log === undefined ? {} : raw.log;
+  if (!isObj(logRaw)) problems.push('log: must be an object');
+  const logObj = isObj(logRaw) ? logRaw : {};
+  unknown(logObj, ['level', 'format'], 'log.');
+  const level = str(logObj, 'level', 'log.', 'info', /^(error|warn|info|debug)$/, `must be one of ${LEVELS.join(', ')}`) as LogLevel;
+  const format = str(logObj, 'format', 'log.', 'text', /^(text|json)$/, 'must be text or json') as 'text' | 'json';
+
+  const limRaw = raw.limits === undefined ? {} : raw.limits;
+  if (!isObj(limRaw)) problems.push('limits: must be an object');
+  const lim = isObj(limRaw) ? limRaw : {};
+  unknown(lim, ['maxMessageBytes'], 'limits.');
+  let maxMessageBytes = 4 * 1024 * 1024;
+  if (lim.maxMessageBytes !== undefined) {
+    const v = lim.maxMessageBytes;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1024 || v > 256 * 1024 * 1024) problems.push('limits.maxMessageBytes: must be an integer from 1024 to 268435456');
+    else maxMessageBytes = v;
+  }
+  const fd = str(raw, 'factoryDefaults', '', '');
+  const config: AgentConfig = {
+    dataDir,
+    database: abs(str(raw, 'database', '', resolve(dataDir, 'usp-agent.db'))),
+    adminSocket: abs(str(raw, 'adminSocket', '', resolve(dataDir, 'usp-agent.sock'))),
+    endpointId,
+    identity,
+    factoryDefaults: fd ? abs(fd) : undefined,
+    log: { level, format },
+    limits: { maxMessageBytes },
+  };
+  if (problems.length > 0) throw new ConfigError(problems, source);
+  return config;
+}

@@ -1,0 +1,73 @@
+/**
+ * Get (TR-369 §The Get Message, R-GET.*): one RequestedPathResult per requested path, in
+ * order; per-path errors stay inside their result and never become an Error message.
+ */
+import { InvalidPathError } from '../../datamodel/errors.js';
+import type { ObjInstance } from '../../datamodel/instances.js';
+import { parsePath } from '../../datamodel/path.js';
+import { resolveObjects } from '../../datamodel/resolver.js';
+import type { usp } from '../../proto/index.js';
+import { asPathError, readForRequester } from './context.js';
+import type { HandlerContext } from './context.js';
+
+type ResolvedPathResult = usp.GetResp.ResolvedPathResult.$Shape;
+type RequestedPathResult = usp.GetResp.RequestedPathResult.$Shape;
+
+export async function handleGet(req: usp.Get.$Shape, ctx: HandlerContext): Promise<usp.GetResp.$Shape> {
+  const maxDepth = req.maxDepth ?? 0;
+  const reqPathResults: RequestedPathResult[] = [];
+  for (const path of req.paramPaths ?? []) {
+    try {
+      reqPathResults.push({ requestedPath: path, errCode: 0, errMsg: '', resolvedPathResults: await getOne(path, maxDepth, ctx) });
+    } catch (e) {
+      reqPathResults.push({ requestedPath: path, ...asPathError(e), resolvedPathResults: [] });
+    }
+  }
+  return { reqPathResults };
+}
+
+async function getOne(path: string, maxDepth: number, ctx: HandlerContext): Promise<ResolvedPathResult[]> {
+  const p = parsePath(path);
+  if (p.leaf.kind === 'command' || p.leaf.kind === 'event') throw new InvalidPathError(`'${path}' names a ${p.leaf.kind}; Get takes object and parameter paths`, path);
+  const res = await resolveObjects(ctx.dm, p);
+  // R-GET.0: a path without search elements that matches nothing instantiated is invalid.
+  if (!res.isSearch && res.missing) throw new InvalidPathError(`'${path}' does not exist in the instantiated data model`, path);
+  const out: ResolvedPathResult[] = [];
+  if (p.leaf.kind === 'param') {
+    const name = p.leaf.name;
+    if (res.endsAtTable) throw new InvalidPathError(`'${path}': a parameter needs an instance`, path);
+    const param = res.node?.params.get(name);
+    if (res.node && !param) throw new InvalidPathError(`'${path}': ${name} is not a parameter of ${res.node.path}`, path);
+    for (const t of res.targets) {
+      if (t.kind !== 'inst') continue;
+      const pn = t.inst.node.params.get(name);
+      if (!pn) continue;
+      out.push({ resolvedPath: t.inst.path, resultParams: { [name]: await readForRequester(ctx, t.inst, pn) } });
+    }
+    return out;
+  }
+  for (const t of res.targets) {
+    if (t.kind === 'inst') await collect(t.inst, maxDepth === 0 ? Infinity : maxDepth, ctx, out);
+    else for (const row of t.parent.rows(t.node.name)) await collect(row, maxDepth === 0 ? Infinity : maxDepth, ctx, out);
+  }
+  return out;
+}
+
+/**
+ * One ResolvedPathResult per object and sub-object instance (USP ≥1.2), params keyed by name
+ * relative to that object; `depth` 1 means the object's own params only (R-GET.5).
+ */
+async function collect(inst: ObjInstance, depth: number, ctx: HandlerContext, out: ResolvedPathResult[]): Promise<void> {
+  const resultParams: Record<string, string> = {};
+  for (const p of inst.node.params.values()) {
+    try {
+      resultParams[p.def.name] = await readForRequester(ctx, inst, p);
+    } catch {
+      // A failing live getter leaves that one parameter out rather than failing the whole object (logged by the model).
+    }
+  }
+  out.push({ resolvedPath: inst.path, resultParams });
+  if (depth <= 1) return;
+  for (const child of inst.objects.values()) await collect(child, depth - 1, ctx, out);
+  for (const rows of inst.tables.values()) for (const row of rows.values()) await collect(row, depth - 1, ctx, out);
+}

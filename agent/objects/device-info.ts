@@ -1,0 +1,20 @@
+/** Device. root and Device.DeviceInfo. identity and uptime (TR-181 DeviceInfo:1). */
+import type { Registry } from '../../datamodel/registry.js';
+import type { IdentityConfig } from '../config.js';
+import type { PlatformHooks } from '../hooks.js';
+
+export function registerDeviceInfo(dm: Registry, id: IdentityConfig, platform: PlatformHooks, softwareVersion: string): void {
+  dm.param('Device.RootDataModelVersion', { get: () => '2.19' });
+  const fixed: Record<string, string> = {
+    Manufacturer: id.manufacturer,
+    ManufacturerOUI: id.manufacturerOUI,
+    ModelName: id.modelName,
+    Description: id.description,
+    ProductClass: id.productClass,
+    SerialNumber: id.serialNumber,
+    HardwareVersion: id.hardwareVersion,
+    SoftwareVersion: softwareVersion,
+  };
+  for (const [name, value] of Object.entries(fixed)) dm.param(`Device.DeviceInfo.${name}`, { get: () => value });
+  dm.param('Device.DeviceInfo.UpTime', { get: () => String(platform.uptimeSeconds()) });
+}

@@ -1,0 +1,89 @@
+/**
+ * The supported data model as a tree of nodes: one ObjectNode per supported object path
+ * (`Device.LocalAgent.Controller.{i}.`), with its parameters, commands and events. Built by the
+ * Registry from the generated TR-181 schema plus whatever the agent's subsystems and vendors
+ * register; frozen once the agent starts.
+ */
+import type { CommandDef, EventDef, ObjectDef, ParamDef, UniqueKeyDef } from './schema/types.js';
+
+/** Where a live parameter is read or written: the object instance it belongs to. */
+export interface ParamContext {
+  /** Instance path of the owning object, e.g. `Device.IP.Interface.2.`. */
+  readonly objPath: string;
+  /** Parameter name, e.g. `Status`. */
+  readonly name: string;
+  /** Stored values of the owning instance, so a live value can depend on a stored sibling. */
+  readonly stored: ReadonlyMap<string, string>;
+}
+
+export type Getter = (ctx: ParamContext) => string | Promise<string>;
+export type Setter = (ctx: ParamContext, value: string) => void | Promise<void>;
+/** Validates an already type-checked value; throws a UspError (usually InvalidValueError). */
+export type Validator = (value: string, ctx: ParamContext) => void;
+
+export interface ParamNode {
+  readonly def: ParamDef;
+  readonly owner: ObjectNode;
+  /** Stored params live in SQLite; the others have a getter (live) or are derived. */
+  stored: boolean;
+  get: Getter | undefined;
+  set: Setter | undefined;
+  validate: Validator | undefined;
+  /** For `<Table>NumberOfEntries`: the table whose rows are counted. */
+  countOf: ObjectNode | undefined;
+  /** Value a new instance gets (object default, else the type's zero value). */
+  defaultValue: string;
+  /** True when ValueChange on this param can never fire (activeNotify denied, or counters). */
+  valueChangeDenied: boolean;
+}
+
+/** Context handed to command implementations. */
+export interface CommandContext {
+  /** Instance path of the object holding the command, e.g. `Device.DeviceInfo.FirmwareImage.2.`. */
+  readonly objPath: string;
+  readonly commandKey: string;
+  /** Endpoint ID of the requesting controller ('' for the admin CLI). */
+  readonly requestor: string;
+  /** Aborted when the Request row is canceled (async commands). */
+  readonly signal: AbortSignal;
+}
+
+export type CommandArgs = Readonly<Record<string, string>>;
+export type CommandRunner = (input: CommandArgs, ctx: CommandContext) => Promise<CommandArgs> | CommandArgs;
+
+export interface CommandNode {
+  readonly def: CommandDef;
+  readonly owner: ObjectNode;
+  run: CommandRunner | undefined;
+}
+
+export interface EventNode {
+  readonly def: EventDef;
+  readonly owner: ObjectNode;
+}
+
+/** Hooks a table (or object) registration may attach; they run after the transaction commits. */
+export interface ObjectHooks {
+  afterAdd?: (objPath: string) => void | Promise<void>;
+  afterDelete?: (objPath: string) => void | Promise<void>;
+  /** Called inside the transaction before a row is deleted; throw to refuse the delete. */
+  beforeDelete?: (objPath: string) => void;
+}
+
+export interface ObjectNode {
+  /** Supported path, e.g. `Device.LocalAgent.Controller.{i}.` (`Device.` for the root). */
+  readonly path: string;
+  /** Last name segment, e.g. `Controller` (`Device` for the root). */
+  readonly name: string;
+  readonly parent: ObjectNode | undefined;
+  readonly def: ObjectDef;
+  readonly isTable: boolean;
+  readonly children: Map<string, ObjectNode>;
+  readonly params: Map<string, ParamNode>;
+  readonly commands: Map<string, CommandNode>;
+  readonly events: Map<string, EventNode>;
+  readonly uniqueKeys: readonly UniqueKeyDef[];
+  hooks: ObjectHooks;
+  /** Maximum rows (tables only); Infinity when unbounded. */
+  readonly maxEntries: number;
+}

@@ -1,0 +1,36 @@
+/**
+ * Local overrides applied on top of the generated TR-181 schema (tr181.json), so that what
+ * this agent claims in GetSupportedDM is what it really implements. Edit this file, not the
+ * generated JSON.
+ */
+import type { ObjectDef } from './types.js';
+
+/** Subtrees removed from the generated schema, with why. */
+export const EXCLUDED_SUBTREES: readonly string[] = [
+  // Device.MQTT.Broker is for devices that run an MQTT broker; this agent is an MQTT client.
+  'Device.MQTT.Broker.{i}.',
+];
+
+/** Attribute changes to generated objects, keyed by supported path. */
+export const OBJECT_PATCHES: Readonly<Record<string, Partial<Pick<ObjectDef, 'maxEntries' | 'minEntries' | 'access'>>>> = {};
+
+export function applyLocalOverrides(objects: readonly ObjectDef[]): ObjectDef[] {
+  const out: ObjectDef[] = [];
+  const excluded = (path: string): boolean => EXCLUDED_SUBTREES.some((x) => path.startsWith(x));
+  // Counters of excluded tables go too (e.g. Device.MQTT.BrokerNumberOfEntries).
+  const droppedCounters = new Map<string, Set<string>>();
+  for (const o of objects) {
+    if (!excluded(o.path) || !o.numEntriesParameter) continue;
+    const trimmed = o.path.slice(0, -4);
+    const parent = trimmed.slice(0, trimmed.lastIndexOf('.', trimmed.length - 2) + 1);
+    if (!droppedCounters.has(parent)) droppedCounters.set(parent, new Set());
+    droppedCounters.get(parent)?.add(o.numEntriesParameter);
+  }
+  for (const o of objects) {
+    if (excluded(o.path)) continue;
+    const drop = droppedCounters.get(o.path);
+    const patched = { ...o, ...OBJECT_PATCHES[o.path] };
+    out.push(drop ? { ...patched, params: o.params.filter((p) => !drop.has(p.name)) } : patched);
+  }
+  return out;
+}
