@@ -24,7 +24,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const emit = (level: LogLevel, id: string, msg: string, err?: unknown): void => {
     if (RANK[level] > max) return;
-    const detail = err instanceof Error ? (level === 'error' ? (err.stack ?? err.message) : err.message) : err === undefined ? undefined : String(err);
+    const detail = err instanceof Error ? (level === 'error' ? (err.stack ?? err.message) : err.message) : err === undefined ? undefined : JSON.stringify(err);
     if (opts.format === 'json') {
       write(JSON.stringify({ time: new Date().toISOString(), level, id, msg, ...(detail !== undefined && { err: detail }) }));
     } else {

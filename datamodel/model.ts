@@ -95,19 +95,27 @@ export class DataModel {
     return () => this.listeners.delete(listener);
   }
 
-  /** Current value of a parameter of an instance: stored, live (getter) or derived (row count). */
-  async read(inst: ObjInstance, param: ParamNode): Promise<string> {
+  /**
+   * Current value of a parameter of an instance: stored, live (getter) or derived (row count).
+   * Returns a plain string unless a live getter is asynchronous, so hot read paths avoid a
+   * promise per parameter.
+   */
+  read(inst: ObjInstance, param: ParamNode): string | Promise<string> {
     if (param.countOf) return String(inst.rowCount(param.countOf.name));
-    if (param.get) {
-      try {
-        return await param.get({ objPath: inst.path, name: param.def.name, stored: inst.values });
-      } catch (e) {
-        if (UspError.is(e)) throw e;
-        this.log('DM-E02', `reading ${inst.path}${param.def.name} failed`, e);
-        throw new InternalError(`reading ${inst.path}${param.def.name} failed`);
-      }
+    if (!param.get) return inst.values.get(param.def.name) ?? param.defaultValue;
+    let v: string | Promise<string>;
+    try {
+      v = param.get({ objPath: inst.path, name: param.def.name, stored: inst.values });
+    } catch (e) {
+      throw this.readFailure(inst, param, e);
     }
-    return inst.values.get(param.def.name) ?? param.defaultValue;
+    return typeof v === 'string' ? v : v.catch((e: unknown) => Promise.reject(this.readFailure(inst, param, e)));
+  }
+
+  private readFailure(inst: ObjInstance, param: ParamNode, e: unknown): UspError {
+    if (UspError.is(e)) return e;
+    this.log('DM-E02', `reading ${inst.path}${param.def.name} failed`, e);
+    return new InternalError(`reading ${inst.path}${param.def.name} failed`);
   }
 
   private async afterCommit(

@@ -67,6 +67,7 @@ async function step(dm: DataModel, st: State, seg: PathSegment, raw: string): Pr
     case 'search': {
       if (!st.atTable) throw new InvalidPathError(`'${raw}': an instance selector follows ${st.node?.path ?? 'an object'}, which is not a table`, raw);
       st.atTable = false;
+      if (seg.kind === 'search' && st.node) checkSearch(st.node, seg.components, raw);
       const keyAddressing = seg.kind === 'search' && st.node !== undefined && isKeyAddressing(st.node, seg.components);
       if (seg.kind === 'wildcard' || (seg.kind === 'search' && !keyAddressing)) st.search = true;
       const next: Target[] = [];
@@ -104,6 +105,33 @@ async function step(dm: DataModel, st: State, seg: PathSegment, raw: string): Pr
     }
     case 'supported':
       throw new InvalidPathSyntaxError(`'${raw}': '{i}' is only allowed in GetSupportedDM`, raw);
+  }
+}
+
+/**
+ * Checks a search expression against the supported data model, so a bad parameter name (7026,
+ * R-GET.0: not in the supported DM) or a literal of the wrong kind (7008) fails the same way
+ * whether or not the table has rows; otherwise an empty table would turn either into an empty
+ * success (R-GET.1a). Steps after reference following are checked against live targets only.
+ */
+function checkSearch(node: ObjectNode, comps: readonly SearchComponent[], raw: string): void {
+  for (const c of comps) {
+    let cur: ObjectNode | undefined = node;
+    for (let i = 0; i < c.path.length - 1 && cur; i++) {
+      const s = c.path[i] as (typeof c.path)[number];
+      if (s.follow) {
+        cur = undefined;
+        break;
+      }
+      const child: ObjectNode | undefined = cur.children.get(s.name);
+      if (!child || child.isTable) throw new InvalidPathError(`'${raw}': search path '${s.name}' must name a single-instance child object`, raw);
+      cur = child;
+    }
+    const last = c.path[c.path.length - 1];
+    if (!cur || !last) continue;
+    const p = cur.params.get(last.name);
+    if (!p) throw new InvalidPathError(`'${raw}': '${last.name}' is not a parameter of ${cur.path}`, raw);
+    checkLiteral(p, c, raw);
   }
 }
 
@@ -181,15 +209,19 @@ async function relativeValues(dm: DataModel, row: ObjInstance, c: SearchComponen
 
 const NUMERIC = new Set(['int', 'unsignedInt', 'long', 'unsignedLong', 'decimal']);
 
-/** Literal kinds must fit the parameter type: numbers unquoted, booleans unquoted, others quoted. */
+/**
+ * Literal kinds must fit the parameter type: strings quoted, numbers and booleans unquoted
+ * (`[Enable==true]`; `[Enable=="true"]` is invalid). TR-369's own examples also write booleans
+ * as `1`/`0` and dateTimes unquoted, so those are accepted too.
+ */
 function checkLiteral(param: ParamNode, c: SearchComponent, raw: string): void {
   const t = param.def.type;
-  const isList = param.def.list !== undefined;
-  const want = isList ? c.value.kind : t === 'boolean' ? 'boolean' : NUMERIC.has(t) ? 'number' : 'string';
-  if (c.value.kind !== want) throw new InvalidPathSyntaxError(`'${raw}': ${param.def.name} is ${t}; the value must be ${want === 'string' ? 'quoted' : `an unquoted ${want}`}`, raw);
+  const k = c.value.kind;
+  const ok = param.def.list !== undefined || (t === 'boolean' ? k === 'boolean' || k === 'number' : NUMERIC.has(t) ? k === 'number' : t === 'dateTime' ? k !== 'boolean' : k === 'string');
+  if (!ok) throw new InvalidPathSyntaxError(`'${raw}': ${param.def.name} is ${t}; the value must be ${t === 'boolean' || NUMERIC.has(t) ? `an unquoted ${t}` : 'quoted'}`, raw);
   const ordered = c.op === '<' || c.op === '>' || c.op === '<=' || c.op === '>=';
   if (ordered && !NUMERIC.has(t) && t !== 'dateTime') throw new InvalidPathSyntaxError(`'${raw}': '${c.op}' is not defined for ${t} ${param.def.name}`, raw);
-  if (c.op === '~=' && !isList) throw new InvalidPathSyntaxError(`'${raw}': '~=' needs a list parameter, ${param.def.name} is not one`, raw);
+  if (c.op === '~=' && !param.def.list) throw new InvalidPathSyntaxError(`'${raw}': '~=' needs a list parameter, ${param.def.name} is not one`, raw);
 }
 
 function compare(param: ParamNode, value: string, c: SearchComponent): boolean {

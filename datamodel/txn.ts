@@ -9,7 +9,7 @@
  */
 import { InternalError, ResourcesExceededError, UniqueKeyConflictError, UspError } from './errors.js';
 import type { InstanceTree } from './instances.js';
-import { ObjInstance } from './instances.js';
+import type { ObjInstance } from './instances.js';
 import type { ObjectNode, ParamNode } from './nodes.js';
 import type { ChangeSet, Store, StoredInstance } from './store.js';
 

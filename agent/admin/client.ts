@@ -27,7 +27,7 @@ export function adminRequest(socketPath: string, msg: Msg, timeoutMs = 30_000): 
           if (reply.header?.msgId === msg.header?.msgId || reply.header?.msgId === '') return done(() => resolve(reply));
         }
       } catch (e) {
-        done(() => reject(e as Error));
+        done(() => reject(e instanceof Error ? e : new Error(String(e))));
       }
     });
     sock.once('error', (e: NodeJS.ErrnoException) => {

@@ -1,4 +1,5 @@
 /** Human-readable rendering of USP responses for the admin CLI. */
+import { CmdType } from '../../proto/index.js';
 import type { DecodedMsg } from '../../proto/index.js';
 
 export interface Rendered {
@@ -128,7 +129,7 @@ export function renderGsdm(msg: DecodedMsg): Rendered {
     for (const o of r.supportedObjs ?? []) {
       out.push(`${o.supportedObjPath ?? ''}  (${o.isMultiInstance ? 'table, ' : ''}${OBJ_ACCESS[o.access ?? 0] ?? ''})`);
       for (const p of o.supportedParams ?? []) out.push(`  ${p.paramName ?? ''}  ${TYPES[p.valueType ?? 0] ?? ''} ${ACCESS[p.access ?? 0] ?? ''}`);
-      for (const c of o.supportedCommands ?? []) out.push(`  ${c.commandName ?? ''}  ${c.commandType === 2 ? 'async' : 'sync'} in: ${(c.inputArgNames ?? []).join(',') || '-'} out: ${(c.outputArgNames ?? []).join(',') || '-'}`);
+      for (const c of o.supportedCommands ?? []) out.push(`  ${c.commandName ?? ''}  ${c.commandType === CmdType.CMD_ASYNC ? 'async' : 'sync'} in: ${(c.inputArgNames ?? []).join(',') || '-'} out: ${(c.outputArgNames ?? []).join(',') || '-'}`);
       for (const e of o.supportedEvents ?? []) out.push(`  ${e.eventName ?? ''}  args: ${(e.argNames ?? []).join(',') || '-'}`);
       for (const k of o.uniqueKeySets ?? []) out.push(`  unique key: ${(k.keyNames ?? []).join(' + ')}`);
     }

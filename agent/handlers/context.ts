@@ -38,7 +38,7 @@ export function asPathError(e: unknown): PathError {
 }
 
 /** Secured and hidden values read back as "" unless the requester may see them (TP-469 2.27). */
-export async function readForRequester(ctx: HandlerContext, inst: ObjInstance, p: ParamNode): Promise<string> {
+export function readForRequester(ctx: HandlerContext, inst: ObjInstance, p: ParamNode): string | Promise<string> {
   if ((p.def.secured || p.def.hidden) && !ctx.requester.readSecured) return '';
   return ctx.dm.read(inst, p);
 }

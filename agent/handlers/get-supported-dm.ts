@@ -59,12 +59,14 @@ function supportedFor(path: string, flags: Flags, ctx: HandlerContext): Supporte
       if (!pn) throw new InvalidPathError(`'${path}': ${leaf.name} is not a parameter of ${node.path}`, path);
       base.supportedParams = [describeParam(pn)];
     } else if (leaf.kind === 'command') {
-      const c = node.commands.get(leaf.name);
-      if (!c) throw new InvalidPathError(`'${path}': ${leaf.name} is not a command of ${node.path}`, path);
+      // The parser's leaf name has no `()`; the registry keys commands with it (`Download()`).
+      const c = node.commands.get(`${leaf.name}()`);
+      if (!c) throw new InvalidPathError(`'${path}': ${leaf.name}() is not a command of ${node.path}`, path);
       base.supportedCommands = [describeCommand(c.def.name, c.def.async, c.def.input, c.def.output)];
     } else {
-      const ev = node.events.get(leaf.name);
-      if (!ev) throw new InvalidPathError(`'${path}': ${leaf.name} is not an event of ${node.path}`, path);
+      // Likewise events are keyed with their `!` (`Boot!`).
+      const ev = node.events.get(`${leaf.name}!`);
+      if (!ev) throw new InvalidPathError(`'${path}': ${leaf.name}! is not an event of ${node.path}`, path);
       base.supportedEvents = [{ eventName: ev.def.name, argNames: argNames({ params: ev.def.args, ...(ev.def.argObjects && { objects: ev.def.argObjects }) }) }];
     }
     return [base];

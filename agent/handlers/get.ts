@@ -61,7 +61,8 @@ async function collect(inst: ObjInstance, depth: number, ctx: HandlerContext, ou
   const resultParams: Record<string, string> = {};
   for (const p of inst.node.params.values()) {
     try {
-      resultParams[p.def.name] = await readForRequester(ctx, inst, p);
+      const v = readForRequester(ctx, inst, p);
+      resultParams[p.def.name] = typeof v === 'string' ? v : await v;
     } catch {
       // A failing live getter leaves that one parameter out rather than failing the whole object (logged by the model).
     }

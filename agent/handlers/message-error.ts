@@ -16,7 +16,7 @@ export class MessageError extends UspError {
 
   /** With no details, the requested path itself is reported as the failing one. */
   constructor(code: UspErrorCode | number, message: string, paramErrs: readonly ParamErr[], requestedPath: string) {
-    super(code as UspErrorCode, message, requestedPath);
+    super(code, message, requestedPath);
     this.paramErrs = paramErrs.length > 0 ? paramErrs : [{ paramPath: requestedPath, errCode: code, errMsg: message }];
   }
 }

@@ -9,7 +9,7 @@ import type { ParamNode } from '../../datamodel/nodes.js';
 import { toSupportedPath } from '../../datamodel/path.js';
 import { splitList } from '../../datamodel/types.js';
 
-export async function checkReferences(dm: DataModel, inst: ObjInstance, param: ParamNode, value: string): Promise<void> {
+export function checkReferences(dm: DataModel, inst: ObjInstance, param: ParamNode, value: string): void {
   const ref = param.def.pathRef;
   if (!ref || ref.refType !== 'strong' || value === '') return;
   const full = inst.path + param.def.name;
@@ -31,9 +31,21 @@ export async function checkReferences(dm: DataModel, inst: ObjInstance, param: P
   }
 }
 
-/** `.X.Y.` is relative to Device., `#.X.` to the parent object; the result is in `{i}` form. */
+/**
+ * Resolves a TR-106 pathRef targetParent against the object holding the reference; the result
+ * is in `{i}` form. `.X.Y.` is relative to Device., each leading `#` goes up one object level
+ * (`#.X.` = parent, `###.X.` = great-grandparent, e.g. Controller.{i}.MTP.{i}.MQTT.AgentMTPReference
+ * → Device.LocalAgent.MTP.), `Device.X.` is absolute, and anything else is relative to the
+ * holding object itself (DeviceInfo.BootFirmwareImage → Device.DeviceInfo.FirmwareImage.).
+ */
 function absoluteParent(tp: string, inst: ObjInstance): string {
-  if (tp.startsWith('#.')) return toSupportedPath(inst.parent?.path ?? 'Device.') + tp.slice(2);
   if (tp.startsWith('.')) return `Device${tp}`;
-  return tp;
+  if (tp.startsWith('#')) {
+    let base: ObjInstance | undefined = inst;
+    let i = 0;
+    for (; tp[i] === '#'; i++) base = base?.parent;
+    return toSupportedPath(base?.path ?? 'Device.') + tp.slice(i + 1);
+  }
+  if (tp.startsWith('Device.')) return tp;
+  return toSupportedPath(inst.path) + tp;
 }

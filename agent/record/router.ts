@@ -1,0 +1,110 @@
+/**
+ * Record ↔ Msg (TR-369 §MTP › USP Record, §E2E Message Exchange). Applies the receive-side
+ * gates in order, hands the Msg to the dispatcher and wraps the reply in a Record addressed
+ * back to the sender. MTPs give it bytes and send back whatever bytes it returns.
+ */
+import { UspErrorCode } from '../../datamodel/errors.js';
+import { ProtoDecodeError, buildError, buildRecord, decodeMsg, decodeRecord, disconnectRecord, encodeMsg, encodeRecord } from '../../proto/index.js';
+import type { DecodedRecord, Msg } from '../../proto/index.js';
+import type { Dispatcher } from '../dispatch.js';
+import type { Requester } from '../handlers/context.js';
+import type { Logger } from '../log.js';
+
+export interface RouterOptions {
+  readonly endpointId: string;
+  readonly dispatcher: Dispatcher;
+  readonly log: Logger;
+  /** Records larger than this are dropped unread. */
+  readonly maxRecordBytes: number;
+  /** Who a controller is (its Controller row, its rights); called once per message. */
+  readonly requesterFor: (endpointId: string) => Requester;
+}
+
+/** What the MTP knows about the peer that sent the bytes. */
+export interface PeerInfo {
+  /** Endpoint ID from the peer's TLS certificate (urn:bbf:usp:id:...), when it showed one. */
+  readonly certEndpointId?: string;
+}
+
+export class RecordRouter {
+  /** msg_ids being handled, per sender: a duplicate that arrives meanwhile is ignored (R-MSG.4). */
+  private readonly inFlight = new Set<string>();
+
+  constructor(private readonly opts: RouterOptions) {}
+
+  /** Handles one received Record; returns the encoded reply Record, or undefined when nothing is sent back. */
+  async handle(bytes: Uint8Array, peer: PeerInfo = {}): Promise<Uint8Array | undefined> {
+    const { log, endpointId } = this.opts;
+    if (bytes.length > this.opts.maxRecordBytes) {
+      log.warn('REC-W01', `dropped a ${bytes.length}-byte record (limit ${this.opts.maxRecordBytes})`);
+      return undefined;
+    }
+    let rec: DecodedRecord;
+    try {
+      rec = decodeRecord(bytes);
+    } catch (e) {
+      // R-MTP.5: without a readable from_id and msg_id there is nobody to answer; R-ENC.4: discard.
+      log.warn('REC-W02', 'dropped an undecodable record', e);
+      return undefined;
+    }
+    if (rec.toId !== endpointId) {
+      log.debug('REC-D01', `dropped a record for ${rec.toId}`); // R-E2E.1
+      return undefined;
+    }
+    if (rec.fromId === endpointId) {
+      log.warn('REC-W03', 'dropped a record that claims to come from this agent'); // R-ARC.2
+      return undefined;
+    }
+    if (peer.certEndpointId !== undefined && peer.certEndpointId !== rec.fromId) {
+      log.warn('REC-W04', `dropped a record from ${rec.fromId}: the TLS peer is ${peer.certEndpointId}`); // R-SEC.0a
+      return undefined;
+    }
+    const reply = (msg: Msg): Uint8Array => encodeRecord(buildRecord({ toId: rec.fromId, fromId: endpointId, payload: encodeMsg(msg) }));
+    switch (rec.recordType) {
+      case 'sessionContext':
+        // R-E2E.6a: E2E sessions are not supported; tell the controller so.
+        return encodeRecord(disconnectRecord({ toId: rec.fromId, fromId: endpointId, reason: 'Session Context not supported', reasonCode: UspErrorCode.SessionContextNotAllowed }));
+      case 'noSessionContext':
+        break;
+      default:
+        log.debug('REC-D02', `${rec.recordType} record from ${rec.fromId}`);
+        return undefined;
+    }
+    if (!rec.version.startsWith('1.')) {
+      const id = tryMsgId(rec.noSessionContext?.payload);
+      log.warn('REC-W05', `record version ${rec.version} from ${rec.fromId} is not USP 1.x`);
+      return id === undefined ? undefined : reply(buildError(id, UspErrorCode.InvalidRecordValue, `record version ${rec.version} is not supported; this agent speaks USP 1.4`));
+    }
+    let msg;
+    try {
+      msg = decodeMsg(rec.noSessionContext?.payload ?? new Uint8Array());
+    } catch (e) {
+      const id = ProtoDecodeError.is(e) ? e.msgId : undefined;
+      log.warn('REC-W06', `bad message from ${rec.fromId}`, e);
+      // R-ENC.5 / R-MTP.5: answer 7004 when the msg_id could be read, else stay silent.
+      return id === undefined ? undefined : reply(buildError(id, UspErrorCode.InvalidArguments, (e as Error).message));
+    }
+    const key = `${rec.fromId}\u0000${msg.header.msgId}`;
+    if (this.inFlight.has(key)) {
+      log.debug('REC-D03', `ignored duplicate msg_id ${msg.header.msgId} from ${rec.fromId}`);
+      return undefined;
+    }
+    this.inFlight.add(key);
+    try {
+      const out = await this.opts.dispatcher.handle(msg, this.opts.requesterFor(rec.fromId));
+      return out ? reply(out) : undefined;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+}
+
+/** The msg_id of a payload that may not decode fully (only the header is needed). */
+function tryMsgId(payload: Uint8Array | null | undefined): string | undefined {
+  if (!payload) return undefined;
+  try {
+    return decodeMsg(payload).header.msgId;
+  } catch (e) {
+    return ProtoDecodeError.is(e) ? e.msgId : undefined;
+  }
+}
