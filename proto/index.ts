@@ -3,16 +3,7 @@
 export { ProtoDecodeError } from './decode-error.js';
 export type { ProtoDecodeErrorKind, ProtoDecodeErrorOptions } from './decode-error.js';
 
-export {
-  encodeMsg,
-  decodeMsg,
-  buildRequest,
-  buildResponse,
-  buildError,
-  requestKind,
-  responseKind,
-  msgTypeForBody,
-} from './msg.js';
+export { encodeMsg, decodeMsg, buildRequest, buildResponse, buildError, requestKind, responseKind, msgTypeForBody } from './msg.js';
 
 export {
   USP_RECORD_VERSION,
@@ -29,14 +20,7 @@ export type { RecordAddress, BuildRecordOptions } from './record.js';
 
 export { uint64ToBigInt, uint64FromBigInt } from './uint64.js';
 
-export {
-  msgToJson,
-  recordToJson,
-  msgFromJson,
-  recordFromJson,
-  describeMsg,
-  describeRecord,
-} from './trace.js';
+export { msgToJson, recordToJson, msgFromJson, recordFromJson, describeMsg, describeRecord } from './trace.js';
 
 export {
   MsgType,

@@ -1,17 +1,9 @@
+import protobuf from 'protobufjs/minimal.js';
 import { usp } from './generated/usp-msg.js';
 import { ProtoDecodeError } from './decode-error.js';
 import { MsgType, REQUEST_KINDS, REQUEST_MSG_TYPE, RESPONSE_KINDS, RESPONSE_MSG_TYPE } from './enums.js';
 import { findWireViolation } from './wire-check.js';
-import type {
-  Body,
-  DecodedMsg,
-  Msg,
-  ParamError,
-  Request,
-  RequestKind,
-  Response,
-  ResponseKind,
-} from './types.js';
+import type { Body, DecodedMsg, Msg, ParamError, Request, RequestKind, Response, ResponseKind } from './types.js';
 
 /** Serializes a USP Msg (TR-369 §Messages) to protobuf bytes. */
 export function encodeMsg(msg: Msg): Uint8Array {
@@ -32,7 +24,9 @@ export function decodeMsg(bytes: Uint8Array): DecodedMsg {
   try {
     msg = usp.Msg.decode(bytes);
   } catch (e) {
-    throw new ProtoDecodeError('malformed', `Msg is not valid protobuf: ${errText(e)}`, { cause: e });
+    // The header comes first on the wire; when it is intact (e.g. only the body was cut off)
+    // its msg_id still lets the receiver answer with an Error (R-MTP.5, R-ENC.5).
+    throw new ProtoDecodeError('malformed', `Msg is not valid protobuf: ${errText(e)}`, { cause: e, msgId: intactHeaderMsgId(bytes) });
   }
   const msgId = msg.header?.msgId || undefined;
   let violation;
@@ -53,6 +47,33 @@ export function decodeMsg(bytes: Uint8Array): DecodedMsg {
   if (msgBody === undefined) throw missing('body.msgBody', msgId);
   // Narrowed by the checks above; TypeScript cannot follow them into the generated types.
   return msg as DecodedMsg;
+}
+
+/** Msg.header (field 1, length-delimited) on the wire. */
+const HEADER_TAG = (1 << 3) | 2;
+
+/**
+ * The msg_id of the complete header fields that precede the first damaged byte of a Msg
+ * that does not decode as a whole; undefined when no intact header carries one.
+ */
+function intactHeaderMsgId(bytes: Uint8Array): string | undefined {
+  const reader = protobuf.Reader.create(bytes);
+  let msgId: string | undefined;
+  try {
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      if (tag === HEADER_TAG) {
+        // Repeated headers merge (protobuf rules): a later non-empty msg_id wins.
+        msgId = usp.Header.decode(reader, reader.uint32()).msgId || msgId;
+      } else {
+        reader.skipType(tag & 7);
+      }
+    }
+  } catch {
+    // The damage starts here; the headers read before it stand.
+    return msgId;
+  }
+  return msgId;
 }
 
 function missing(field: string, msgId?: string): ProtoDecodeError {
@@ -116,12 +137,7 @@ export function buildResponse(msgId: string, response: Response): Msg {
  * A USP Error message answering request `msgId` (TR-369 §The Error Message, R-MSG.9).
  * `paramErrs` use full paths (unlike the relative names in per-object ParameterErrors).
  */
-export function buildError(
-  msgId: string,
-  errCode: number,
-  errMsg: string,
-  paramErrs: readonly ParamError[] = [],
-): Msg {
+export function buildError(msgId: string, errCode: number, errMsg: string, paramErrs: readonly ParamError[] = []): Msg {
   return {
     header: { msgId, msgType: MsgType.ERROR },
     body: { msgBody: 'error', error: { errCode, errMsg, paramErrs: [...paramErrs] } },

@@ -86,9 +86,7 @@ export function buildRecord(opts: BuildRecordOptions): UspRecord {
 }
 
 /** MQTTConnectRecord, sent first after CONNACK (R-MTP.6); the topic is our exact reply topic. */
-export function mqttConnectRecord(
-  opts: RecordAddress & { readonly version: MqttVersion; readonly subscribedTopic: string },
-): UspRecord {
+export function mqttConnectRecord(opts: RecordAddress & { readonly version: MqttVersion; readonly subscribedTopic: string }): UspRecord {
   return {
     ...envelope(opts),
     recordType: 'mqttConnect',
@@ -97,9 +95,7 @@ export function mqttConnectRecord(
 }
 
 /** STOMPConnectRecord, sent first after CONNECTED (R-MTP.6). */
-export function stompConnectRecord(
-  opts: RecordAddress & { readonly subscribedDestination: string; readonly version?: StompVersion },
-): UspRecord {
+export function stompConnectRecord(opts: RecordAddress & { readonly subscribedDestination: string; readonly version?: StompVersion }): UspRecord {
   return {
     ...envelope(opts),
     recordType: 'stompConnect',
@@ -121,9 +117,7 @@ export function udsConnectRecord(opts: RecordAddress): UspRecord {
  * DisconnectRecord, sent before dropping an MTP or to refuse a session context
  * (R-MTP.7, R-MTP.9; reason_code e.g. 7105/7106 per R-E2E.6a).
  */
-export function disconnectRecord(
-  opts: RecordAddress & { readonly reason?: string; readonly reasonCode?: number },
-): UspRecord {
+export function disconnectRecord(opts: RecordAddress & { readonly reason?: string; readonly reasonCode?: number }): UspRecord {
   return {
     ...envelope(opts),
     recordType: 'disconnect',
@@ -134,4 +128,3 @@ export function disconnectRecord(
 function envelope(opts: RecordAddress): { version: string; toId: string; fromId: string } {
   return { version: USP_RECORD_VERSION, toId: opts.toId, fromId: opts.fromId };
 }
-

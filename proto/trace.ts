@@ -59,15 +59,7 @@ export function describeRecord(rec: UspRecord): string {
   return `${kind} ${rec.fromId ?? ''} -> ${rec.toId ?? ''}${extra}`;
 }
 
-const RECORD_MEMBERS = [
-  'noSessionContext',
-  'sessionContext',
-  'websocketConnect',
-  'mqttConnect',
-  'stompConnect',
-  'disconnect',
-  'udsConnect',
-] as const;
+const RECORD_MEMBERS = ['noSessionContext', 'sessionContext', 'websocketConnect', 'mqttConnect', 'stompConnect', 'disconnect', 'udsConnect'] as const;
 
 function firstSetMember(rec: UspRecord): string | undefined {
   return RECORD_MEMBERS.find((m) => rec[m] != null);

@@ -40,13 +40,7 @@ export function findWireViolation(bytes: Uint8Array, typeName: string): WireViol
   return scan(reader, reader.len, typeName, newState(), '');
 }
 
-function scan(
-  reader: Reader,
-  end: number,
-  typeName: string,
-  state: ScanState,
-  path: string,
-): WireViolation | undefined {
+function scan(reader: Reader, end: number, typeName: string, state: ScanState, path: string): WireViolation | undefined {
   const fields = LAYOUT[typeName] ?? {};
   while (reader.pos < end) {
     const tag = reader.uint32();

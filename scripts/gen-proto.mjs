@@ -26,10 +26,16 @@ const SCHEMAS = [
 
 // Only what proto/*.ts uses: create, encode, decode, fromObject/toObject.
 const PBJS_FLAGS = [
-  '--target', 'static-module',
-  '--wrap', 'esm',
-  '--dependency', 'protobufjs/minimal.js', // Node ESM needs the file extension (no "exports" map)
-  '--no-verify', '--no-delimited', '--no-typeurl', '--no-service',
+  '--target',
+  'static-module',
+  '--wrap',
+  'esm',
+  '--dependency',
+  'protobufjs/minimal.js', // Node ESM needs the file extension (no "exports" map)
+  '--no-verify',
+  '--no-delimited',
+  '--no-typeurl',
+  '--no-service',
 ];
 
 function header(source) {
@@ -70,10 +76,19 @@ function wireTypeOf(field) {
   if (field.map || field.resolvedType instanceof protobuf.Type) return 2;
   if (field.resolvedType instanceof protobuf.Enum) return 0;
   switch (field.type) {
-    case 'string': case 'bytes': return 2;
-    case 'fixed32': case 'sfixed32': case 'float': return 5;
-    case 'fixed64': case 'sfixed64': case 'double': return 1;
-    default: return 0;
+    case 'string':
+    case 'bytes':
+      return 2;
+    case 'fixed32':
+    case 'sfixed32':
+    case 'float':
+      return 5;
+    case 'fixed64':
+    case 'sfixed64':
+    case 'double':
+      return 1;
+    default:
+      return 0;
   }
 }
 

@@ -17,4 +17,6 @@ export function registerDeviceInfo(dm: Registry, id: IdentityConfig, platform: P
   };
   for (const [name, value] of Object.entries(fixed)) dm.param(`Device.DeviceInfo.${name}`, { get: () => value });
   dm.param('Device.DeviceInfo.UpTime', { get: () => String(platform.uptimeSeconds()) });
+  dm.param('Device.DeviceInfo.MemoryStatus.Total', { get: () => String(platform.memoryKiB().total) });
+  dm.param('Device.DeviceInfo.MemoryStatus.Free', { get: () => String(platform.memoryKiB().free) });
 }

@@ -5,14 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import t from 'tap';
-import {
-  decodeMsg,
-  decodeRecord,
-  encodeMsg,
-  encodeRecord,
-  msgToJson,
-  recordToJson,
-} from '../../../proto/index.js';
+import { decodeMsg, decodeRecord, encodeMsg, encodeRecord, msgToJson, recordToJson } from '../../../proto/index.js';
 import { MSG_SAMPLES, RECORD_SAMPLES } from './samples.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -27,18 +20,19 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-const skip = existsSync(join(OFFICIAL_DIR, MSG_PROTO)) && existsSync(join(OFFICIAL_DIR, RECORD_PROTO))
-  ? false
-  : `official schemas not found in ${OFFICIAL_DIR} (the shared reference folder beside the repo); compatibility not checked`;
+const skip =
+  existsSync(join(OFFICIAL_DIR, MSG_PROTO)) && existsSync(join(OFFICIAL_DIR, RECORD_PROTO))
+    ? false
+    : `official schemas not found in ${OFFICIAL_DIR} (the shared reference folder beside the repo); compatibility not checked`;
 
 t.test('our schemas match the official USP 1.4 schemas', { skip }, async (t) => {
-  const [officialMsg, officialRecord] = await Promise.all([
-    protobuf.load(join(OFFICIAL_DIR, MSG_PROTO)),
-    protobuf.load(join(OFFICIAL_DIR, RECORD_PROTO)),
-  ]);
+  const [officialMsg, officialRecord] = await Promise.all([protobuf.load(join(OFFICIAL_DIR, MSG_PROTO)), protobuf.load(join(OFFICIAL_DIR, RECORD_PROTO))]);
 
   t.test('descriptors are identical: names, numbers, types, oneofs, maps, enums', async (t) => {
-    for (const [file, official] of [[MSG_PROTO, officialMsg], [RECORD_PROTO, officialRecord]] as const) {
+    for (const [file, official] of [
+      [MSG_PROTO, officialMsg],
+      [RECORD_PROTO, officialRecord],
+    ] as const) {
       const ours = await protobuf.load(join(OURS_DIR, file));
       t.same(ours.toJSON(), official.toJSON(), file);
     }

@@ -3,17 +3,7 @@
 import protobuf from 'protobufjs/minimal.js';
 import t from 'tap';
 import type { Test } from 'tap';
-import {
-  buildRecord,
-  buildRequest,
-  decodeMsg,
-  decodeRecord,
-  encodeMsg,
-  encodeRecord,
-  ProtoDecodeError,
-  usp,
-  usp_record,
-} from '../../../proto/index.js';
+import { buildRecord, buildRequest, decodeMsg, decodeRecord, encodeMsg, encodeRecord, ProtoDecodeError, usp, usp_record } from '../../../proto/index.js';
 import type { ProtoDecodeErrorKind } from '../../../proto/index.js';
 import { MSG_SAMPLES, RECORD_SAMPLES } from './samples.js';
 
@@ -86,18 +76,27 @@ t.test('random garbage never escapes as anything but ProtoDecodeError', async (t
   const seen = new Map<string, number>();
   for (let i = 0; i < 3000; i++) {
     const bytes = Uint8Array.from({ length: Math.floor(rnd() * 120) }, () => Math.floor(rnd() * 256));
-    for (const [what, fn] of [['record', decodeRecord], ['msg', decodeMsg]] as const) {
+    for (const [what, fn] of [
+      ['record', decodeRecord],
+      ['msg', decodeMsg],
+    ] as const) {
       const o = outcome(() => fn(bytes));
       seen.set(`${what}:${o}`, (seen.get(`${what}:${o}`) ?? 0) + 1);
     }
   }
-  t.notOk([...seen.keys()].some((k) => k.endsWith(':other') || k.endsWith(':ok')), `outcomes: ${JSON.stringify([...seen])}`);
+  t.notOk(
+    [...seen.keys()].some((k) => k.endsWith(':other') || k.endsWith(':ok')),
+    `outcomes: ${JSON.stringify([...seen])}`,
+  );
 });
 
 t.test('bit flips in valid samples decode or fail with ProtoDecodeError only', async (t) => {
   const rnd = prng(1404);
   let others = 0;
-  for (const [decode, samples] of [[decodeRecord, RECORD_SAMPLES.map((s) => encodeRecord(s.value))], [decodeMsg, MSG_SAMPLES.map((s) => encodeMsg(s.value))]] as const) {
+  for (const [decode, samples] of [
+    [decodeRecord, RECORD_SAMPLES.map((s) => encodeRecord(s.value))],
+    [decodeMsg, MSG_SAMPLES.map((s) => encodeMsg(s.value))],
+  ] as const) {
     for (const good of samples) {
       for (let i = 0; i < 40; i++) {
         const bad = Uint8Array.from(good);
@@ -132,7 +131,12 @@ t.test('every truncation of a valid Record or Msg is rejected', async (t) => {
 });
 
 t.test('malformed: invalid UTF-8, bad wire data, length past the end', async (t) => {
-  const badUtf8 = cat(field(1, LEN, (w) => w.bytes(new Uint8Array([0xc3, 0x28]))), str(2, 'a'), str(3, 'b'), sub(7, sub(2, GOOD_MSG)));
+  const badUtf8 = cat(
+    field(1, LEN, (w) => w.bytes(new Uint8Array([0xc3, 0x28]))),
+    str(2, 'a'),
+    str(3, 'b'),
+    sub(7, sub(2, GOOD_MSG)),
+  );
   expectDecodeError(t, () => decodeRecord(badUtf8), 'malformed');
   expectDecodeError(t, () => decodeRecord(new Uint8Array([0x0a, 0x7f, 0x31])), 'malformed');
   expectDecodeError(t, () => decodeMsg(new Uint8Array([0x0f])), 'malformed'); // wire type 7
@@ -150,7 +154,10 @@ t.test('oneof: two record_type members on the wire (R-ENC.3/4)', async (t) => {
 
 t.test('oneof: two body members, nested request members, notifications (R-ENC.5)', async (t) => {
   const request = sub(1, sub(1, str(1, 'Device.')));
-  const error = sub(3, field(1, 5, (w) => w.fixed32(7004)));
+  const error = sub(
+    3,
+    field(1, 5, (w) => w.fixed32(7004)),
+  );
   const e = expectDecodeError(t, () => decodeMsg(cat(HEADER, sub(2, request, error))), 'oneof', 'body.msgBody');
   t.equal(e?.msgId, 'm-1', 'msg_id is still reported so a 7004 Error can be sent');
   // The same singular field twice merges (protobuf rules), so its oneofs add up.
@@ -158,7 +165,15 @@ t.test('oneof: two body members, nested request members, notifications (R-ENC.5)
   expectDecodeError(t, () => decodeMsg(cat(HEADER, sub(2, sub(1, sub(1), sub(4))))), 'oneof', 'body.request.reqType');
   const notify = sub(8, str(1, 'sub-1'), sub(4, str(1, 'Device.X')), sub(6, str(1, 'Device.Y.1.')));
   expectDecodeError(t, () => decodeMsg(cat(HEADER, sub(2, sub(1, notify)))), 'oneof', 'body.request.notify.notification');
-  const opResult = sub(1, str(1, 'Device.Reboot()'), str(2, 'Device.LocalAgent.Request.1'), sub(4, field(1, 5, (w) => w.fixed32(7022))));
+  const opResult = sub(
+    1,
+    str(1, 'Device.Reboot()'),
+    str(2, 'Device.LocalAgent.Request.1'),
+    sub(
+      4,
+      field(1, 5, (w) => w.fixed32(7022)),
+    ),
+  );
   expectDecodeError(t, () => decodeMsg(cat(HEADER, sub(2, sub(2, sub(7, opResult))))), 'oneof', 'body.response.operateResp.operationResults.operationResp');
 });
 
@@ -177,7 +192,12 @@ t.test('missing: mandatory Record fields (R-MTP.4b, R-E2E.26)', async (t) => {
   expectDecodeError(t, () => decodeRecord(cat(str(1, '1.4'), str(2, 'a'), payload)), 'missing', 'fromId');
   expectDecodeError(t, () => decodeRecord(ENVELOPE), 'missing', 'recordType');
   expectDecodeError(t, () => decodeRecord(cat(ENVELOPE, sub(7))), 'missing', 'noSessionContext.payload');
-  expectDecodeError(t, () => decodeRecord(encodeRecord(buildRecord({ toId: 'a', fromId: 'b', payload: new Uint8Array() }))), 'missing', 'noSessionContext.payload');
+  expectDecodeError(
+    t,
+    () => decodeRecord(encodeRecord(buildRecord({ toId: 'a', fromId: 'b', payload: new Uint8Array() }))),
+    'missing',
+    'noSessionContext.payload',
+  );
   // A record_type from a newer USP version is an unknown field: nothing we can act on.
   expectDecodeError(t, () => decodeRecord(cat(ENVELOPE, sub(14, str(1, 'x')))), 'missing', 'recordType');
 });
@@ -205,7 +225,12 @@ t.test('unknown enum values are malformed (R-ENC.2)', async (t) => {
   expectDecodeError(t, () => decodeRecord(cat(ENVELOPE, sub(8, int(5, 4)))), 'malformed', 'sessionContext.payloadSarState');
   const param = sub(6, str(1, 'X'), int(3, 42));
   const gsdm = sub(2, sub(2, sub(2, sub(1, str(1, 'Device.'), sub(5, str(1, 'Device.'), param)))));
-  expectDecodeError(t, () => decodeMsg(cat(HEADER, gsdm)), 'malformed', 'body.response.getSupportedDmResp.reqObjResults.supportedObjs.supportedParams.valueType');
+  expectDecodeError(
+    t,
+    () => decodeMsg(cat(HEADER, gsdm)),
+    'malformed',
+    'body.response.getSupportedDmResp.reqObjResults.supportedObjs.supportedParams.valueType',
+  );
   // protobufjs alone keeps the number.
   t.equal(usp.Header.decode(int(2, 99)).msgType, 99);
 });

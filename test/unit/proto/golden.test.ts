@@ -41,34 +41,54 @@ const CASES: readonly GoldenCase[] = [
   {
     name: 'get-request',
     description: 'Controller to Agent: Get of two paths with max_depth 2 (TR-369 §The Get Message)',
-    record: buildRecord({ toId: AGENT, fromId: CONTROLLER, payload: encodeMsg(buildRequest('ctrl-get-0001', {
-      get: { paramPaths: ['Device.DeviceInfo.SoftwareVersion', 'Device.LocalAgent.Controller.'], maxDepth: 2 },
-    })) }),
+    record: buildRecord({
+      toId: AGENT,
+      fromId: CONTROLLER,
+      payload: encodeMsg(
+        buildRequest('ctrl-get-0001', {
+          get: { paramPaths: ['Device.DeviceInfo.SoftwareVersion', 'Device.LocalAgent.Controller.'], maxDepth: 2 },
+        }),
+      ),
+    }),
   },
   {
     name: 'get-resp',
     description: 'Agent to Controller: GetResp with one resolved object and one 7026 path error',
-    record: toController(buildResponse('ctrl-get-0001', { getResp: { reqPathResults: [
-      { requestedPath: 'Device.DeviceInfo.SoftwareVersion', resolvedPathResults: [
-        { resolvedPath: 'Device.DeviceInfo.', resultParams: { SoftwareVersion: '1.2.3' } },
-      ] },
-      { requestedPath: 'Device.Nope.', errCode: 7026, errMsg: 'Invalid path: Device.Nope.' },
-    ] } })),
+    record: toController(
+      buildResponse('ctrl-get-0001', {
+        getResp: {
+          reqPathResults: [
+            {
+              requestedPath: 'Device.DeviceInfo.SoftwareVersion',
+              resolvedPathResults: [{ resolvedPath: 'Device.DeviceInfo.', resultParams: { SoftwareVersion: '1.2.3' } }],
+            },
+            { requestedPath: 'Device.Nope.', errCode: 7026, errMsg: 'Invalid path: Device.Nope.' },
+          ],
+        },
+      }),
+    ),
   },
   {
     name: 'error',
     description: 'Agent to Controller: Error 7004 with full-path param_errs (TR-369 §The Error Message)',
-    record: toController(buildError('ctrl-set-0002', 7004, 'Invalid arguments', [
-      { paramPath: 'Device.LocalAgent.Controller.1.PeriodicNotifInterval', errCode: 7012, errMsg: 'Invalid value: -5' },
-    ])),
+    record: toController(
+      buildError('ctrl-set-0002', 7004, 'Invalid arguments', [
+        { paramPath: 'Device.LocalAgent.Controller.1.PeriodicNotifInterval', errCode: 7012, errMsg: 'Invalid value: -5' },
+      ]),
+    ),
   },
   {
     name: 'notify-value-change',
     description: 'Agent to Controller: Notify ValueChange, send_resp true (TR-369 §The Notify Message)',
-    record: toController(buildRequest('agent-notify-0001', { notify: {
-      subscriptionId: 'vc-friendly-name', sendResp: true,
-      valueChange: { paramPath: 'Device.DeviceInfo.FriendlyName', paramValue: 'Living room gateway' },
-    } })),
+    record: toController(
+      buildRequest('agent-notify-0001', {
+        notify: {
+          subscriptionId: 'vc-friendly-name',
+          sendResp: true,
+          valueChange: { paramPath: 'Device.DeviceInfo.FriendlyName', paramValue: 'Living room gateway' },
+        },
+      }),
+    ),
   },
   {
     name: 'mqtt-connect',
@@ -113,7 +133,7 @@ for (const c of CASES) {
     t.same(recordToJson(rec), twin.record, 'decoded .bin matches the .json record');
     t.equal(hex(encodeRecord(rec)), hex(bin), 're-encoding the decoded record gives the same bytes');
     t.equal(hex(encodeRecord(recordFromJson(twin.record))), hex(bin), 'encoding the .json record gives the same bytes');
-    t.equal(hex(encodeRecord(c.record)), hex(bin), 'today\'s builders still produce the golden bytes');
+    t.equal(hex(encodeRecord(c.record)), hex(bin), "today's builders still produce the golden bytes");
 
     const payload = rec.noSessionContext?.payload;
     if (twin.msg === undefined) {
@@ -129,5 +149,9 @@ for (const c of CASES) {
 t.test('every fixture file belongs to a golden case', async (t) => {
   const names = new Set(CASES.flatMap((c) => [`${c.name}.bin`, `${c.name}.json`]));
   const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.bin') || f.endsWith('.json'));
-  t.same(files.filter((f) => !names.has(f)), [], 'no orphan fixtures');
+  t.same(
+    files.filter((f) => !names.has(f)),
+    [],
+    'no orphan fixtures',
+  );
 });

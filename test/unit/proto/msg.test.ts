@@ -20,7 +20,9 @@ import { MSG_SAMPLES } from './samples.js';
 
 t.test('msg_type maps cover every MsgType exactly once (R-MSG.7)', async (t) => {
   const mapped = [...Object.values(REQUEST_MSG_TYPE), ...Object.values(RESPONSE_MSG_TYPE), MsgType.ERROR].sort((a, b) => a - b);
-  const all = Object.keys(MsgType).map((k) => MsgType[k as keyof typeof MsgType]).sort((a, b) => a - b);
+  const all = Object.keys(MsgType)
+    .map((k) => MsgType[k as keyof typeof MsgType])
+    .sort((a, b) => a - b);
   t.same(mapped, all);
   t.equal(msgTypeName(MsgType.GET_SUPPORTED_PROTO_RESP), 'GET_SUPPORTED_PROTO_RESP');
   t.equal(msgTypeName(77 as MsgType), '77', 'unknown numbers print as numbers');
@@ -50,9 +52,9 @@ t.test('buildResponse answers with the request msg_id and the matching msg_type 
 });
 
 t.test('buildError carries code, message and full-path param_errs', async (t) => {
-  const msg = decodeMsg(encodeMsg(buildError('req-2', 7021, 'required parameter failed', [
-    { paramPath: 'Device.LocalAgent.Controller.1.Enable', errCode: 7012, errMsg: 'bad' },
-  ])));
+  const msg = decodeMsg(
+    encodeMsg(buildError('req-2', 7021, 'required parameter failed', [{ paramPath: 'Device.LocalAgent.Controller.1.Enable', errCode: 7012, errMsg: 'bad' }])),
+  );
   t.equal(msg.header.msgType, MsgType.ERROR);
   t.equal(msg.body.msgBody, 'error');
   if (msg.body.msgBody !== 'error') return;

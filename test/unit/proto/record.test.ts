@@ -32,10 +32,17 @@ t.test('buildRecord makes a no_session_context Record with version 1.4 (R-E2E.26
 });
 
 t.test('buildRecord passes the optional integrity fields through', async (t) => {
-  const rec = decodeRecord(encodeRecord(buildRecord({
-    ...address, payload: new Uint8Array([9]), payloadSecurity: PayloadSecurity.TLS12,
-    macSignature: new Uint8Array([0xaa]), senderCert: new Uint8Array([0xbb]),
-  })));
+  const rec = decodeRecord(
+    encodeRecord(
+      buildRecord({
+        ...address,
+        payload: new Uint8Array([9]),
+        payloadSecurity: PayloadSecurity.TLS12,
+        macSignature: new Uint8Array([0xaa]),
+        senderCert: new Uint8Array([0xbb]),
+      }),
+    ),
+  );
   t.equal(rec.payloadSecurity, PayloadSecurity.TLS12);
   t.same([...rec.macSignature], [0xaa]);
   t.same([...rec.senderCert], [0xbb]);
@@ -75,8 +82,14 @@ t.test('uint64 session fields keep full precision near the top of the range (R-E
 
 t.test('uint64 bigint helpers round-trip through the wire and reject out-of-range values', async (t) => {
   for (const v of [0n, 1n, 2n ** 32n, 2n ** 53n + 1n, 2n ** 64n - 1n]) {
-    const rec = decodeRecord(encodeRecord({ version: '1.4', ...address, recordType: 'sessionContext',
-      sessionContext: { sessionId: uint64FromBigInt(v), sequenceId: 1, expectedId: 1 } }));
+    const rec = decodeRecord(
+      encodeRecord({
+        version: '1.4',
+        ...address,
+        recordType: 'sessionContext',
+        sessionContext: { sessionId: uint64FromBigInt(v), sequenceId: 1, expectedId: 1 },
+      }),
+    );
     t.equal(uint64ToBigInt(rec.sessionContext?.sessionId), v, String(v));
   }
   t.equal(uint64ToBigInt(undefined), 0n);

@@ -20,14 +20,27 @@ import {
 import { MSG_SAMPLES, RECORD_SAMPLES } from './samples.js';
 
 t.test('msgToJson: enum names, oneof member names, no defaults', async (t) => {
-  const msg = buildResponse('g-1', { getSupportedDmResp: { reqObjResults: [{ reqObjPath: 'Device.', supportedObjs: [{ supportedObjPath: 'Device.', supportedParams: [{ paramName: 'X', valueType: ParamValueType.PARAM_BOOLEAN }] }] }] } });
+  const msg = buildResponse('g-1', {
+    getSupportedDmResp: {
+      reqObjResults: [
+        {
+          reqObjPath: 'Device.',
+          supportedObjs: [{ supportedObjPath: 'Device.', supportedParams: [{ paramName: 'X', valueType: ParamValueType.PARAM_BOOLEAN }] }],
+        },
+      ],
+    },
+  });
   t.same(msgToJson(msg), {
     header: { msgId: 'g-1', msgType: 'GET_SUPPORTED_DM_RESP' },
     body: {
       msgBody: 'response',
       response: {
         respType: 'getSupportedDmResp',
-        getSupportedDmResp: { reqObjResults: [{ reqObjPath: 'Device.', supportedObjs: [{ supportedObjPath: 'Device.', supportedParams: [{ paramName: 'X', valueType: 'PARAM_BOOLEAN' }] }] }] },
+        getSupportedDmResp: {
+          reqObjResults: [
+            { reqObjPath: 'Device.', supportedObjs: [{ supportedObjPath: 'Device.', supportedParams: [{ paramName: 'X', valueType: 'PARAM_BOOLEAN' }] }] },
+          ],
+        },
       },
     },
   });
