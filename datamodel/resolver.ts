@@ -27,7 +27,17 @@ export interface Resolution {
   readonly missing: boolean;
 }
 
+/** What the requester may see while a path is resolved (the permission filter hook). */
+export interface ResolveOptions {
+  /**
+   * Secured and hidden values take part in search expressions. Without it they compare as ""
+   * (what such a requester reads, TP-469 2.27), so a search cannot be used to guess them.
+   */
+  readonly readSecured: boolean;
+}
+
 interface State {
+  readonly readSecured: boolean;
   node: ObjectNode | undefined;
   atTable: boolean;
   targets: Target[];
@@ -35,11 +45,11 @@ interface State {
   missing: boolean;
 }
 
-/** Resolves the object part of `p` (everything before a param/command/event leaf). */
-export async function resolveObjects(dm: DataModel, p: ParsedPath): Promise<Resolution> {
+/** Resolves the object part of `p` (everything before a param/command/event leaf) as seen by a requester with `opts`. */
+export async function resolveObjects(dm: DataModel, p: ParsedPath, opts: ResolveOptions = { readSecured: false }): Promise<Resolution> {
   const first = p.segments[0];
   if (!first || first.kind !== 'name' || first.name !== 'Device') throw new InvalidPathError(`'${p.raw}' does not start with 'Device.'`, p.raw);
-  const st: State = { node: dm.registry.root, atTable: false, targets: [{ kind: 'inst', inst: dm.tree.root }], search: false, missing: false };
+  const st: State = { readSecured: opts.readSecured, node: dm.registry.root, atTable: false, targets: [{ kind: 'inst', inst: dm.tree.root }], search: false, missing: false };
   for (let i = 1; i < p.segments.length; i++) await step(dm, st, p.segments[i] as PathSegment, p.raw);
   return { node: st.node, endsAtTable: st.atTable, targets: st.targets, isSearch: st.search, missing: st.missing };
 }
@@ -80,7 +90,7 @@ async function step(dm: DataModel, st: State, seg: PathSegment, raw: string): Pr
           continue;
         }
         for (const row of t.parent.rows(t.node.name)) {
-          if (seg.kind === 'wildcard' || (await matches(dm, row, seg.components, raw))) next.push({ kind: 'inst', inst: row });
+          if (seg.kind === 'wildcard' || (await matches(dm, row, seg.components, raw, st.readSecured))) next.push({ kind: 'inst', inst: row });
         }
       }
       if (keyAddressing && next.length === 0) st.missing = true;
@@ -155,9 +165,9 @@ async function follow(dm: DataModel, inst: ObjInstance, param: ParamNode, how: R
 }
 
 /** Evaluates a search expression (all components joined by `&&`) on one row. */
-async function matches(dm: DataModel, row: ObjInstance, comps: readonly SearchComponent[], raw: string): Promise<boolean> {
+async function matches(dm: DataModel, row: ObjInstance, comps: readonly SearchComponent[], raw: string, readSecured: boolean): Promise<boolean> {
   for (const c of comps) {
-    const values = await relativeValues(dm, row, c, raw);
+    const values = await relativeValues(dm, row, c, raw, readSecured);
     if (values.length === 0) return false;
     const { param } = values[0] as { param: ParamNode };
     checkLiteral(param, c, raw);
@@ -173,7 +183,7 @@ async function matches(dm: DataModel, row: ObjInstance, comps: readonly SearchCo
   return true;
 }
 
-async function relativeValues(dm: DataModel, row: ObjInstance, c: SearchComponent, raw: string): Promise<{ param: ParamNode; value: string }[]> {
+async function relativeValues(dm: DataModel, row: ObjInstance, c: SearchComponent, raw: string, readSecured: boolean): Promise<{ param: ParamNode; value: string }[]> {
   let insts: ObjInstance[] = [row];
   const steps = c.path;
   for (let i = 0; i < steps.length - 1; i++) {
@@ -199,7 +209,7 @@ async function relativeValues(dm: DataModel, row: ObjInstance, c: SearchComponen
   for (const inst of insts) {
     const p = inst.node.params.get(last.name);
     if (!p) throw new InvalidPathError(`'${raw}': '${last.name}' is not a parameter of ${inst.node.path}`, raw);
-    out.push({ param: p, value: await dm.read(inst, p) });
+    out.push({ param: p, value: (p.def.secured || p.def.hidden) && !readSecured ? '' : await dm.read(inst, p) });
   }
   if (insts.length === 0 && !row.node.params.has(last.name) && steps.length === 1) {
     throw new InvalidPathError(`'${raw}': '${last.name}' is not a parameter of ${row.node.path}`, raw);

@@ -42,8 +42,8 @@ export class Store {
   private readonly stmts;
 
   constructor(readonly file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     try {
+      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
       this.db = new Database(file);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
@@ -123,7 +123,8 @@ export class Store {
 
   /** Removes every row (used by `db reset` before reseeding). */
   clear(): void {
-    this.db.exec('DELETE FROM inst; DELETE FROM param; DELETE FROM counter; DELETE FROM meta WHERE key != \'storeVersion\';');
+    // One transaction: a crash half-way must not leave some tables emptied and others not.
+    this.db.transaction(() => this.db.exec("DELETE FROM inst; DELETE FROM param; DELETE FROM counter; DELETE FROM meta WHERE key != 'storeVersion';"))();
   }
 
   close(): void {

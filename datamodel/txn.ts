@@ -210,14 +210,17 @@ export class Txn {
     }
     const deletedRows: ObjInstance[] = [];
     for (const row of deletedOld) {
-      // Children first, so ObjectDeletion for nested rows precedes their parent's.
-      const sub = [...tree.subtree(row)].filter((i) => i.node.isTable).reverse();
+      // Children first, so ObjectDeletion for nested rows precedes their parent's. Rows added
+      // in this same transaction were never announced, so their deletion is not either.
+      const sub = [...tree.subtree(row)].filter((i) => i.node.isTable && !inCreated(i)).reverse();
       for (const i of sub) events.push({ kind: 'deleted', objPath: i.path, node: i.node });
       deletedRows.push(row);
     }
+    // Counters of tables inside deleted rows are dropped (their numbers can never be needed
+    // again); one bumped in this transaction must not be written back after the delete.
+    const underDeleted = (key: string): boolean => deletedOld.some((r) => key.startsWith(r.path));
     const counters = new Map<string, number>();
-    for (const u of this.undo) if (u.t === 'counter') counters.set(u.key, this.host.counters.get(u.key) ?? 1);
-    for (const row of deletedOld) for (const k of [...this.host.counters.keys()]) if (k.startsWith(row.path)) this.host.counters.delete(k);
+    for (const u of this.undo) if (u.t === 'counter' && !underDeleted(u.key)) counters.set(u.key, this.host.counters.get(u.key) ?? 1);
 
     const cs: ChangeSet = { deleted: deletedOld.map((r) => r.path), created, values, counters };
     try {
@@ -227,6 +230,8 @@ export class Txn {
       this.rollback();
       throw UspError.is(e) ? e : new InternalError(`commit failed: ${(e as Error).message}`);
     }
+    // Only now, so that a failed write leaves memory exactly as the database still has it.
+    for (const k of [...this.host.counters.keys()]) if (underDeleted(k)) this.host.counters.delete(k);
     await this.host.committed(events, this.live, createdAlive, deletedRows);
     return events;
   }

@@ -42,6 +42,9 @@ export async function handleAdd(req: usp.Add.$Shape, ctx: HandlerContext): Promi
         const results: CreatedObjectResult[] = [];
         for (const { parent, node } of tables) results.push(await addRow(txn, parent, node, requestedPath, obj.paramSettings ?? [], ctx));
         txn.checkUniqueKeys(sp);
+        // A search path matching no table still gets its result: an empty success (R-MSG.4a), so
+        // every CreateObject is answered (§The Add Message: one result per create_objs entry).
+        if (results.length === 0) results.push({ requestedPath, operStatus: { operSuccess: {} } });
         createdObjResults.push(...results);
       } catch (e) {
         const pe = asPathError(e);
@@ -64,7 +67,7 @@ export async function handleAdd(req: usp.Add.$Shape, ctx: HandlerContext): Promi
 async function targetTables(path: string, ctx: HandlerContext): Promise<{ parent: ObjInstance; node: ObjectNode }[]> {
   const p = parsePath(path);
   if (p.leaf.kind !== 'object') throw notAnObjectPath(path);
-  const res = await resolveObjects(ctx.dm, p);
+  const res = await resolveObjects(ctx.dm, p, ctx.requester);
   if (!res.endsAtTable) throw new NotATableError(`'${path}' is not a table (multi-instance object) path`, path);
   if (res.node && res.node.def.access !== 'readWrite') throw new NotCreatableError(`${res.node.path} rows are created by the agent only`, path);
   if (!res.isSearch && res.targets.length === 0) throw new InvalidPathError(`the parent of '${path}' does not exist`, path);
@@ -92,7 +95,7 @@ async function addRow(
     try {
       const { inst, param } = relativeParam(row, rel);
       const value = checkWrite(inst, param, s.value ?? '', true);
-      await checkReferences(ctx.dm, inst, param, value);
+      checkReferences(ctx.dm, inst, param, value);
       txn.setValue(inst, param, value);
       given.add(rel);
     } catch (e) {

@@ -71,8 +71,9 @@ export function checkWrite(inst: ObjInstance, param: ParamNode, raw: string, cre
     if (current !== '') throw new ParamReadOnlyError(`${full} can no longer be changed`, full);
   }
   const value = normalizeValue(d, raw);
-  if (d.dataType === 'Alias' && value !== '' && !/^[A-Za-z]/.test(value)) {
-    throw new UspError(UspErrorCode.InvalidValue, `${full}: an Alias must start with a letter`, full);
+  // TR-181 USP Alias: never empty, starts with a letter.
+  if (d.dataType === 'Alias' && !/^[A-Za-z]/.test(value)) {
+    throw new UspError(UspErrorCode.InvalidValue, `${full}: an Alias must be non-empty and start with a letter`, full);
   }
   try {
     param.validate?.(value, { objPath: inst.path, name: d.name, stored: inst.values });

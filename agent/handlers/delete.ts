@@ -57,7 +57,7 @@ export async function handleDelete(req: usp.Delete.$Shape, ctx: HandlerContext):
 async function targetRows(path: string, ctx: HandlerContext): Promise<ObjInstance[]> {
   const p = parsePath(path);
   if (p.leaf.kind !== 'object') throw notAnObjectPath(path);
-  const res = await resolveObjects(ctx.dm, p);
+  const res = await resolveObjects(ctx.dm, p, ctx.requester);
   if (res.endsAtTable) throw new NotATableError(`'${path}' names a table, not instances; use ${path}* to delete every row`, path);
   if (res.node && !res.node.isTable) throw new NotATableError(`'${path}' is not a table row and cannot be deleted`, path);
   if (res.node && res.node.def.access !== 'readWrite') throw new NotDeletableError(`${res.node.path} rows are removed by the agent only`, path);

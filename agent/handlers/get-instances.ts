@@ -27,7 +27,7 @@ export async function handleGetInstances(req: usp.GetInstances.$Shape, ctx: Hand
 async function instancesOf(path: string, firstLevelOnly: boolean, ctx: HandlerContext): Promise<CurrInstance[]> {
   const p = parsePath(path);
   if (p.leaf.kind !== 'object') throw notAnObjectPath(path);
-  const res = await resolveObjects(ctx.dm, p);
+  const res = await resolveObjects(ctx.dm, p, ctx.requester);
   if (res.node && !res.node.isTable) throw new NotATableError(`'${path}' is not a table (multi-instance object)`, path);
   if (!res.isSearch && res.missing) throw new ObjectNotFoundError(`'${path}' does not exist`, path);
   const rows: ObjInstance[] = [];

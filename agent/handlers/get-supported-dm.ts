@@ -47,9 +47,16 @@ function supportedFor(path: string, flags: Flags, ctx: HandlerContext): Supporte
       if (seg.kind !== 'instance') concrete = false;
     }
   }
-  // An instantiated path must name an existing object.
-  if (concrete && p.segments.some((s) => s.kind === 'instance') && p.leaf.kind === 'object' && !atTable && !ctx.dm.tree.get(path)) {
-    throw new ObjectNotFoundError(`'${path}' does not exist`, path);
+  // An instantiated path must name existing instances (7016), whatever it ends in: an object,
+  // a table below the instance, or a parameter, command or event of it.
+  if (concrete) {
+    let instPath = '';
+    let checked = '';
+    for (const seg of p.segments) {
+      instPath += seg.kind === 'instance' ? `${seg.instance}.` : seg.kind === 'name' ? `${seg.name}.` : '';
+      if (seg.kind === 'instance') checked = instPath;
+    }
+    if (checked !== '' && !ctx.dm.tree.get(checked)) throw new ObjectNotFoundError(`'${path}': ${checked} does not exist`, path);
   }
   const leaf = p.leaf;
   if (leaf.kind !== 'object') {

@@ -29,7 +29,7 @@ export async function handleGet(req: usp.Get.$Shape, ctx: HandlerContext): Promi
 async function getOne(path: string, maxDepth: number, ctx: HandlerContext): Promise<ResolvedPathResult[]> {
   const p = parsePath(path);
   if (p.leaf.kind === 'command' || p.leaf.kind === 'event') throw new InvalidPathError(`'${path}' names a ${p.leaf.kind}; Get takes object and parameter paths`, path);
-  const res = await resolveObjects(ctx.dm, p);
+  const res = await resolveObjects(ctx.dm, p, ctx.requester);
   // R-GET.0: a path without search elements that matches nothing instantiated is invalid.
   if (!res.isSearch && res.missing) throw new InvalidPathError(`'${path}' does not exist in the instantiated data model`, path);
   const out: ResolvedPathResult[] = [];

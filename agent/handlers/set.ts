@@ -64,7 +64,7 @@ export async function handleSet(req: usp.Set.$Shape, ctx: HandlerContext): Promi
 function toFailure(e: unknown): PathFailure {
   const pe = asPathError(e);
   const path = UspError.is(e) ? e.path : undefined;
-  return new PathFailure(pe.errCode, pe.errMsg, path && pe.errCode === UspErrorCode.DuplicateUniqueKey ? [{ affectedPath: path, paramErrs: [] }] : []);
+  return new PathFailure(pe.errCode, pe.errMsg, path && pe.errCode === (UspErrorCode.DuplicateUniqueKey as number) ? [{ affectedPath: path, paramErrs: [] }] : []);
 }
 
 async function setOne(
@@ -75,7 +75,7 @@ async function setOne(
 ): Promise<UpdatedInstanceResult[]> {
   const p = parsePath(path);
   if (p.leaf.kind !== 'object') throw notAnObjectPath(path);
-  const res = await resolveObjects(ctx.dm, p);
+  const res = await resolveObjects(ctx.dm, p, ctx.requester);
   if (res.endsAtTable) throw new InvalidPathError(`'${path}' names a table; Set needs instances`, path);
   if (!res.isSearch && (res.missing || res.targets.length === 0)) throw new ObjectNotFoundError(`'${path}' does not exist`, path);
   const results: UpdatedInstanceResult[] = [];
@@ -100,7 +100,7 @@ async function setInstance(
     try {
       const { inst: owner, param } = relativeParam(inst, rel);
       const value = checkWrite(owner, param, s.value ?? '', false);
-      await checkReferences(ctx.dm, owner, param, value);
+      checkReferences(ctx.dm, owner, param, value);
       txn.setValue(owner, param, value);
       if (!(param.def.secured || param.def.hidden) || ctx.requester.readSecured) updatedParams[rel] = value;
       else updatedParams[rel] = '';

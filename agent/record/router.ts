@@ -16,8 +16,8 @@ export interface RouterOptions {
   readonly log: Logger;
   /** Records larger than this are dropped unread. */
   readonly maxRecordBytes: number;
-  /** Who a controller is (its Controller row, its rights); called once per message. */
-  readonly requesterFor: (endpointId: string) => Requester;
+  /** Who a controller is (its Controller row, its rights), or undefined to refuse it; called once per message. */
+  readonly requesterFor: (endpointId: string) => Requester | undefined;
 }
 
 /** What the MTP knows about the peer that sent the bytes. */
@@ -84,6 +84,11 @@ export class RecordRouter {
       // R-ENC.5 / R-MTP.5: answer 7004 when the msg_id could be read, else stay silent.
       return id === undefined ? undefined : reply(buildError(id, UspErrorCode.InvalidArguments, (e as Error).message));
     }
+    const requester = this.opts.requesterFor(rec.fromId);
+    if (!requester) {
+      log.warn('REC-W07', `dropped a message from ${rec.fromId}: not an enabled controller of this agent`);
+      return undefined;
+    }
     const key = `${rec.fromId}\u0000${msg.header.msgId}`;
     if (this.inFlight.has(key)) {
       log.debug('REC-D03', `ignored duplicate msg_id ${msg.header.msgId} from ${rec.fromId}`);
@@ -91,7 +96,7 @@ export class RecordRouter {
     }
     this.inFlight.add(key);
     try {
-      const out = await this.opts.dispatcher.handle(msg, this.opts.requesterFor(rec.fromId));
+      const out = await this.opts.dispatcher.handle(msg, requester);
       return out ? reply(out) : undefined;
     } finally {
       this.inFlight.delete(key);

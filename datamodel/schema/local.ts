@@ -11,6 +11,17 @@ export const EXCLUDED_SUBTREES: readonly string[] = [
   'Device.MQTT.Broker.{i}.',
 ];
 
+/**
+ * Defaults for read-only status parameters whose first enumeration value (what the type's zero
+ * value would pick) claims a state nothing has reached yet.
+ */
+export const PARAM_DEFAULTS: Readonly<Record<string, string>> = {
+  'Device.LocalAgent.MTP.{i}.Status': 'Down',
+  'Device.MQTT.Client.{i}.Status': 'Disabled',
+  'Device.MQTT.Client.{i}.Subscription.{i}.Status': 'Unsubscribed',
+  'Device.STOMP.Connection.{i}.Status': 'Disabled',
+};
+
 /** Attribute changes to generated objects, keyed by supported path. */
 export const OBJECT_PATCHES: Readonly<Record<string, Partial<Pick<ObjectDef, 'maxEntries' | 'minEntries' | 'access'>>>> = {};
 
@@ -30,7 +41,11 @@ export function applyLocalOverrides(objects: readonly ObjectDef[]): ObjectDef[] 
     if (excluded(o.path)) continue;
     const drop = droppedCounters.get(o.path);
     const patched = { ...o, ...OBJECT_PATCHES[o.path] };
-    out.push(drop ? { ...patched, params: o.params.filter((p) => !drop.has(p.name)) } : patched);
+    const params = (drop ? o.params.filter((p) => !drop.has(p.name)) : o.params).map((p) => {
+      const d = PARAM_DEFAULTS[o.path + p.name];
+      return d === undefined ? p : { ...p, default: { type: 'object' as const, value: d } };
+    });
+    out.push({ ...patched, params });
   }
   return out;
 }
