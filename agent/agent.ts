@@ -3,6 +3,7 @@
  * parts together (STYLE §2.6).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { DataModel } from '../datamodel/model.js';
 import { Registry } from '../datamodel/registry.js';
@@ -13,8 +14,15 @@ import { Store } from '../datamodel/store.js';
 import { startAdminServer } from './admin/server.js';
 import type { AgentConfig } from './config.js';
 import { Dispatcher } from './dispatch.js';
+import { RecordRouter } from './record/router.js';
+import { requesterFor } from './transport/controllers.js';
+import { mtpFactory } from './transport/factory.js';
+import { TransportManager } from './transport/manager.js';
+import { provisionTransports } from './transport/provision.js';
+import { prepareTls } from './transport/tls-setup.js';
 import { LINUX_PLATFORM } from './hooks.js';
 import type { PlatformHooks } from './hooks.js';
+import { lockDatabase } from './lock.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
 import { registerDeviceInfo } from './objects/device-info.js';
@@ -46,6 +54,8 @@ export interface Agent {
   readonly config: AgentConfig;
   readonly dm: DataModel;
   readonly dispatcher: Dispatcher;
+  readonly router: RecordRouter;
+  readonly transports: TransportManager;
   readonly log: Logger;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -135,26 +145,70 @@ export async function resetDatabase(config: AgentConfig, log: Logger = createLog
   dm.store.close();
 }
 
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
 export async function createAgent(config: AgentConfig, opts: AgentOptions = {}): Promise<Agent> {
   const log = opts.log ?? createLogger(config.log);
+  const unlock = lockDatabase(config.database);
+  try {
+    return await buildAgent(config, opts, log, unlock);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, unlock: () => void): Promise<Agent> {
+  const tls = prepareTls(config, log);
+  // Port 0 in the config means "any free port" (tests, several lab agents on one host).
+  for (const m of config.mtps) if (m.protocol === 'WebSocket' && m.port === 0) m.port = await freePort(m.host);
   const dm = await openDataModel(config, { ...opts, log });
+  try {
+    await dm.transaction((txn) => provisionTransports(dm, txn, config.mtps, config.controllers));
+  } catch (e) {
+    dm.store.close();
+    throw e;
+  }
   const dispatcher = new Dispatcher({ dm, log, supportedProtocols: SUPPORTED_USP_VERSIONS, dataModelUri: loadTr181().uri });
+  const router = new RecordRouter({
+    endpointId: config.endpointId,
+    dispatcher,
+    log,
+    maxRecordBytes: config.limits.maxMessageBytes,
+    requesterFor: (eid) => requesterFor(dm, eid),
+  });
+  const clientId = (row: string): string => dm.tree.get(row)?.values.get('ClientID') ?? '';
+  const transports = new TransportManager({ dm, router, log, endpointId: config.endpointId, tls, create: mtpFactory(config.endpointId, tls, clientId, log) });
   let admin: Server | undefined;
   return {
     config,
     dm,
     dispatcher,
+    router,
+    transports,
     log,
     async start() {
       admin = await startAdminServer(config.adminSocket, dispatcher, log);
+      await transports.start();
       log.info('AGT-I01', `agent ${config.endpointId} running; database ${config.database}; admin socket ${config.adminSocket}`);
     },
     async stop() {
+      await transports.stop();
       if (admin) await new Promise<void>((resolve) => admin?.close(() => resolve()));
       admin = undefined;
       // Let any message in progress finish its transaction before closing the database.
       await dm.lock(() => undefined);
       dm.store.close();
+      unlock();
       log.info('AGT-I03', 'agent stopped');
     },
   };

@@ -5,7 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { applyOverrides, parseAgentMtps, parseControllers, parseTls } from './config-transport.js';
+import type { AgentMtpConfig, ControllerConfig, TlsConfig } from './config-transport.js';
 import type { LogLevel } from './log.js';
+
+export type { AgentMtpConfig, ControllerConfig, ControllerMtpConfig, TlsConfig } from './config-transport.js';
 
 export interface IdentityConfig {
   manufacturer: string;
@@ -33,6 +37,11 @@ export interface AgentConfig {
     /** Largest USP Record or admin frame accepted, in bytes. */
     maxMessageBytes: number;
   };
+  tls: TlsConfig;
+  /** The agent's own MTPs (LocalAgent.MTP.{i}); default: a WebSocket server on 127.0.0.1:8443 with mutual TLS. */
+  mtps: AgentMtpConfig[];
+  /** Controllers the agent knows (LocalAgent.Controller.{i}); default: the lab controller proto::controller-1. */
+  controllers: ControllerConfig[];
 }
 
 export class ConfigError extends Error {
@@ -56,6 +65,16 @@ function defaultSerial(): string {
   return hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 32) || 'unknown';
 }
 
+/** Turns JSON.parse's "at position N" into a line and column a person can find. */
+function jsonErrorWhere(text: string, message: string): string {
+  const m = / at position (\d+)/.exec(message);
+  if (!m) return message;
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${message.slice(0, m.index)} at line ${line}, column ${column}`;
+}
+
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -63,7 +82,13 @@ const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && 
  * Builds the config from an optional JSON file (relative paths in it are relative to the file)
  * and overrides from the command line. Throws ConfigError listing every problem.
  */
-export function loadConfig(file?: string, overrides: { dataDir?: string } = {}): AgentConfig {
+export interface ConfigOverrides {
+  dataDir?: string;
+  /** `key.path=value` assignments applied over the file (`--set`, and `USP_AGENT_SET` separated by ';'). */
+  sets?: readonly string[];
+}
+
+export function loadConfig(file?: string, overrides: ConfigOverrides = {}): AgentConfig {
   let raw: Json = {};
   const source = file ?? 'built-in defaults';
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
@@ -72,7 +97,8 @@ export function loadConfig(file?: string, overrides: { dataDir?: string } = {}):
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new ConfigError([`cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`], file);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ConfigError([`cannot read the file: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? (e as Error).message)}`], file);
     }
     try {
       const parsed: unknown = JSON.parse(text);
@@ -80,10 +106,11 @@ export function loadConfig(file?: string, overrides: { dataDir?: string } = {}):
       raw = parsed;
     } catch (e) {
       if (e instanceof ConfigError) throw e;
-      throw new ConfigError([`not valid JSON: ${(e as Error).message}`], file);
+      throw new ConfigError([`not valid JSON: ${jsonErrorWhere(text, (e as Error).message)}`], file);
     }
   }
   const problems: string[] = [];
+  applyOverrides(raw, overrides.sets ?? [], problems);
   const str = (obj: Json, key: string, where: string, dflt: string, pattern?: RegExp, hint?: string): string => {
     const v = obj[key];
     if (v === undefined) return dflt;
@@ -95,7 +122,7 @@ export function loadConfig(file?: string, overrides: { dataDir?: string } = {}):
   const unknown = (obj: Json, allowed: string[], where: string): void => {
     for (const k of Object.keys(obj)) if (!allowed.includes(k) && k !== '$schema' && k !== 'comment') problems.push(`${where}${k}: unknown setting`);
   };
-  unknown(raw, ['dataDir', 'database', 'adminSocket', 'endpointId', 'identity', 'factoryDefaults', 'log', 'limits'], '');
+  unknown(raw, ['dataDir', 'database', 'adminSocket', 'endpointId', 'identity', 'factoryDefaults', 'log', 'limits', 'tls', 'mtps', 'controllers'], '');
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const dataDir = overrides.dataDir ? resolve(overrides.dataDir) : abs(str(raw, 'dataDir', '', 'data'));
 
@@ -142,6 +169,9 @@ export function loadConfig(file?: string, overrides: { dataDir?: string } = {}):
     factoryDefaults: fd ? abs(fd) : undefined,
     log: { level, format },
     limits: { maxMessageBytes },
+    tls: parseTls(raw.tls, { cert: resolve(dataDir, 'pki', 'agent.crt'), key: resolve(dataDir, 'pki', 'agent.key'), ca: resolve(dataDir, 'pki', 'ca.crt'), createLabPki: true }, problems, abs),
+    mtps: parseAgentMtps(raw.mtps ?? [{ protocol: 'WebSocket' }], endpointId, problems),
+    controllers: parseControllers(raw.controllers ?? [{ endpointId: 'proto::controller-1' }], problems),
   };
   if (problems.length > 0) throw new ConfigError(problems, source);
   return config;

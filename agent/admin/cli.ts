@@ -4,15 +4,18 @@
  * database file. Errors print one line (or one per failing path) and exit non-zero.
  */
 import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { ConfigError, loadConfig } from '../config.js';
 import type { AgentConfig } from '../config.js';
 import { buildRequest, msgToJson } from '../../proto/index.js';
 import type { DecodedMsg, Request } from '../../proto/index.js';
 import { AdminConnectError, adminRequest } from './client.js';
+import { DatabaseLockedError } from '../lock.js';
 import { renderAdd, renderDelete, renderGet, renderGsdm, renderInstances, renderSet } from './format.js';
 import type { Rendered } from './format.js';
 import { splitAssignment } from './assignments.js';
+import { addCertsCommands } from './cli-certs.js';
 
 export interface CliHooks {
   /** Runs the agent until SIGTERM/SIGINT (provided by bin/, which owns the process). */
@@ -25,15 +28,20 @@ export interface CliHooks {
 interface CommonOpts {
   config?: string;
   dataDir?: string;
+  set?: string[];
   socket?: string;
   json?: boolean;
 }
 
 class UsageError extends Error {}
 
+/** Config file (or $USP_AGENT_CONFIG), then $USP_AGENT_SET (`a.b=1;c=x`), then each --set. */
 function configOf(o: CommonOpts): AgentConfig {
-  return loadConfig(o.config ?? process.env.USP_AGENT_CONFIG, o.dataDir ? { dataDir: o.dataDir } : {});
+  const env = (process.env.USP_AGENT_SET ?? '').split(';').filter((x) => x.trim() !== '');
+  return loadConfig(o.config ?? process.env.USP_AGENT_CONFIG, { ...(o.dataDir && { dataDir: o.dataDir }), sets: [...env, ...(o.set ?? [])] });
 }
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 let nextId = 0;
 const msgId = (): string => `cli-${process.pid}-${Date.now()}-${++nextId}`;
@@ -105,6 +113,13 @@ export function buildCli(hooks: CliHooks, version: string): Command {
     .description('run the agent (database and admin socket under the data folder)')
     .option('-c, --config <file>', 'JSON config file (default: $USP_AGENT_CONFIG or built-in defaults)')
     .option('-d, --data-dir <dir>', 'data folder (default ./data)')
+    .option('--set <key=value>', 'override a config setting, e.g. --set mtps.0.port=9443 (repeatable)', collect)
+    .addHelpText('after', `
+Examples:
+  usp-agent start                                  # embedded defaults: ./data, WebSocket MTP on 127.0.0.1:8443 (mTLS, lab PKI)
+  usp-agent start --config gateway.json
+  usp-agent start --set endpointId=proto::lab-1 --set 'mtps=[{"protocol":"MQTT","host":"127.0.0.1","port":8883}]'
+  USP_AGENT_SET='log.level=debug' usp-agent start`)
     .action(wrap(async (o: CommonOpts) => hooks.start(configOf(o))));
 
   common(program.command('get').argument('<paths...>', 'object or parameter paths (wildcards and searches allowed)'))
@@ -171,6 +186,7 @@ export function buildCli(hooks: CliHooks, version: string): Command {
     wrap(async (o: CommonOpts) => {
       const config = configOf(o);
       if (await listening(config.adminSocket)) throw new UsageError(`the agent is running (admin socket ${config.adminSocket}); stop it before resetting its database`);
+      requireDatabase(config);
       await hooks.resetDatabase(config);
       process.stdout.write(`database ${config.database} reset to factory defaults\n`);
     }),
@@ -179,6 +195,7 @@ export function buildCli(hooks: CliHooks, version: string): Command {
     wrap(async (path: string, o: CommonOpts) => {
       const config = configOf(o);
       if (await listening(config.adminSocket)) throw new UsageError(`the agent is running; use 'usp-agent dump' instead`);
+      requireDatabase(config);
       const { out, err } = renderGet(await hooks.dumpDatabase(config, path));
       if (out.length) process.stdout.write(out.join('\n') + '\n');
       if (err.length) process.stderr.write(err.join('\n') + '\n');
@@ -186,10 +203,17 @@ export function buildCli(hooks: CliHooks, version: string): Command {
     }),
   );
 
+  addCertsCommands(program, configOf);
+
   program.hook('postAction', () => {
     process.exitCode = exitCode;
   });
   return program;
+}
+
+/** The offline db commands work on an existing database only, so a mistyped --data-dir does not quietly create one. */
+function requireDatabase(config: AgentConfig): void {
+  if (!existsSync(config.database)) throw new UsageError(`no database at ${config.database} (check --data-dir; 'usp-agent db init' creates one)`);
 }
 
 function listening(path: string): Promise<boolean> {
@@ -208,7 +232,7 @@ export async function runCli(hooks: CliHooks, version: string, argv: readonly st
   try {
     await buildCli(hooks, version).parseAsync([...argv]);
   } catch (e) {
-    const msg = e instanceof ConfigError || e instanceof AdminConnectError || e instanceof UsageError ? e.message : `usp-agent: ${(e as Error).message}`;
+    const msg = e instanceof ConfigError || e instanceof AdminConnectError || e instanceof UsageError || e instanceof DatabaseLockedError ? e.message : `usp-agent: ${(e as Error).message}`;
     process.stderr.write(`${msg}\n`);
     process.exitCode = e instanceof UsageError ? 2 : 1;
   }

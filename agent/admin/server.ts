@@ -30,7 +30,7 @@ function inUse(path: string): Promise<boolean> {
 export async function startAdminServer(path: string, dispatcher: Dispatcher, log: Logger): Promise<Server> {
   mkdirSync(dirname(path), { recursive: true });
   if (existsSync(path)) {
-    if (await inUse(path)) throw new Error(`another agent is already listening on ${path}`);
+    if (await inUse(path)) throw new Error(`another agent is already running with admin socket ${path}; stop it first (or give this one another --data-dir)`);
     unlinkSync(path); // stale socket from a process that died
   }
   const server = createServer((sock) => serve(sock, dispatcher, log));
