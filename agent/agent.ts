@@ -18,6 +18,7 @@ import { RecordRouter } from './record/router.js';
 import { requesterFor } from './transport/controllers.js';
 import { mtpFactory } from './transport/factory.js';
 import { TransportManager } from './transport/manager.js';
+import { provisionCertificates, splitPem } from './transport/certificates.js';
 import { provisionTransports } from './transport/provision.js';
 import { prepareTls } from './transport/tls-setup.js';
 import { LINUX_PLATFORM } from './hooks.js';
@@ -173,7 +174,13 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
   for (const m of config.mtps) if (m.protocol === 'WebSocket' && m.port === 0) m.port = await freePort(m.host);
   const dm = await openDataModel(config, { ...opts, log });
   try {
-    await dm.transaction((txn) => provisionTransports(dm, txn, config.mtps, config.controllers));
+    await dm.transaction((txn) => {
+      provisionTransports(dm, txn, config.mtps, config.controllers);
+      if (tls) {
+        const certs = [{ alias: 'cfg-agent', pem: tls.cert.toString('utf8') }, ...splitPem(tls.ca.toString('utf8')).map((pem, i) => ({ alias: `cfg-ca-${i + 1}`, pem }))];
+        provisionCertificates(dm, txn, certs.map((c) => ({ ...c, pem: splitPem(c.pem)[0] ?? c.pem })));
+      }
+    });
   } catch (e) {
     dm.store.close();
     throw e;

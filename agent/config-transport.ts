@@ -124,6 +124,7 @@ export function parseAgentMtps(raw: unknown, endpointId: string, problems: strin
   return list(raw, 'mtps', problems).flatMap((o, i): AgentMtpConfig[] => {
     const f = new Fields(o, `mtps.${i}.`, problems);
     const protocol = f.str('protocol', '', ['WebSocket', 'MQTT', 'STOMP']);
+    if (o.protocol === undefined) problems.push(`mtps.${i}.protocol: required (WebSocket, MQTT or STOMP)`);
     const encryption = f.bool('encryption', true);
     switch (protocol) {
       case 'WebSocket':
@@ -179,6 +180,7 @@ export function parseControllers(raw: unknown, problems: string[]): ControllerCo
     const mtps = list(o.mtps, `controllers.${i}.mtps`, problems).flatMap((m, j): ControllerMtpConfig[] => {
       const g = new Fields(m, `controllers.${i}.mtps.${j}.`, problems);
       const protocol = g.str('protocol', '', ['WebSocket', 'MQTT', 'STOMP']);
+      if (m.protocol === undefined) problems.push(`controllers.${i}.mtps.${j}.protocol: required (WebSocket, MQTT or STOMP)`);
       if (protocol === 'MQTT') {
         g.known(['protocol', 'topic']);
         return [{ protocol, topic: g.str('topic', `usp/controller/${endpointId}`) }];

@@ -110,6 +110,9 @@ export function loadConfig(file?: string, overrides: ConfigOverrides = {}): Agen
     }
   }
   const problems: string[] = [];
+  // Defaults for the lists go in before the overrides, so `--set mtps.0.port=9443` edits the default MTP.
+  raw.mtps ??= [{ protocol: 'WebSocket' }];
+  raw.controllers ??= [{ endpointId: 'proto::controller-1' }];
   applyOverrides(raw, overrides.sets ?? [], problems);
   const str = (obj: Json, key: string, where: string, dflt: string, pattern?: RegExp, hint?: string): string => {
     const v = obj[key];
@@ -170,8 +173,8 @@ export function loadConfig(file?: string, overrides: ConfigOverrides = {}): Agen
     log: { level, format },
     limits: { maxMessageBytes },
     tls: parseTls(raw.tls, { cert: resolve(dataDir, 'pki', 'agent.crt'), key: resolve(dataDir, 'pki', 'agent.key'), ca: resolve(dataDir, 'pki', 'ca.crt'), createLabPki: true }, problems, abs),
-    mtps: parseAgentMtps(raw.mtps ?? [{ protocol: 'WebSocket' }], endpointId, problems),
-    controllers: parseControllers(raw.controllers ?? [{ endpointId: 'proto::controller-1' }], problems),
+    mtps: parseAgentMtps(raw.mtps, endpointId, problems),
+    controllers: parseControllers(raw.controllers, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems, source);
   return config;

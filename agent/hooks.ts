@@ -22,10 +22,21 @@ export interface PlatformHooks {
 // boot time is read once and uptime derived from the monotonic clock.
 const bootMs = performance.now() - uptime() * 1000;
 
+let memory = { total: 0, free: 0 };
+let memoryAt = -Infinity;
+
 export const LINUX_PLATFORM: PlatformHooks = {
   uptimeSeconds: () => Math.floor((performance.now() - bootMs) / 1000),
   timeZone: () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
   // systemd-timesyncd creates this file once it has synchronised the clock.
   clockSynchronized: () => existsSync('/run/systemd/timesync/synchronized'),
-  memoryKiB: () => ({ total: Math.floor(totalmem() / 1024), free: Math.floor(freemem() / 1024) }),
+  memoryKiB: () => {
+    // os.freemem() reads /proc/meminfo (~30 µs); one reading a second is plenty for a Get.
+    const now = performance.now();
+    if (now - memoryAt > 1000) {
+      memory = { total: Math.floor(totalmem() / 1024), free: Math.floor(freemem() / 1024) };
+      memoryAt = now;
+    }
+    return memory;
+  },
 };

@@ -5,7 +5,9 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export class DatabaseLockedError extends Error {}
+export class DatabaseLockedError extends Error {
+  override readonly name = 'DatabaseLockedError';
+}
 
 function alive(pid: number): boolean {
   try {

@@ -24,6 +24,8 @@ export interface RouterOptions {
 export interface PeerInfo {
   /** Endpoint ID from the peer's TLS certificate (urn:bbf:usp:id:...), when it showed one. */
   readonly certEndpointId?: string;
+  /** Called when the bytes are not a USP Record at all (WebSocket closes with 1003, R-WS.16). */
+  readonly onUndecodable?: () => void;
 }
 
 export class RecordRouter {
@@ -45,6 +47,7 @@ export class RecordRouter {
     } catch (e) {
       // R-MTP.5: without a readable from_id and msg_id there is nobody to answer; R-ENC.4: discard.
       log.warn('REC-W02', 'dropped an undecodable record', e);
+      peer.onUndecodable?.();
       return undefined;
     }
     if (rec.toId !== endpointId) {

@@ -123,8 +123,14 @@ export class TransportManager {
     const r: Running = { key, desired: d, mtp, status: { state: 'down' } };
     this.running.set(key, r);
     mtp.onRecord((rec) => {
+      const to = rec.replyTo;
+      const closeBad = to?.kind === 'websocket' ? (mtp as { closeBadRecord?: (eid: string) => void }).closeBadRecord : undefined;
+      const peer = {
+        ...(rec.peerEndpointId !== undefined && { certEndpointId: rec.peerEndpointId }),
+        ...(closeBad && to?.kind === 'websocket' && { onUndecodable: () => closeBad.call(mtp, to.endpointId) }),
+      };
       router
-        .handle(rec.bytes, rec.peerEndpointId === undefined ? {} : { certEndpointId: rec.peerEndpointId })
+        .handle(rec.bytes, peer)
         .then(async (reply) => {
           if (!reply) return;
           if (!rec.replyTo) return log.warn('TRN-W02', `no return path on ${mtp.id} for a reply`);

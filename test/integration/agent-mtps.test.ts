@@ -25,6 +25,7 @@ t.setTimeout(300_000);
 
 const AGENT = SHARED_AGENT_EID;
 const CTRL = SHARED_CONTROLLER_EIDS[0];
+const CTRL2 = SHARED_CONTROLLER_EIDS[1];
 const MQTT_CTRL_TOPIC = 'usp/controller/c1';
 const MQTT_AGENT_TOPIC = 'usp/agent/a1';
 const STOMP_CTRL_DEST = '/queue/usp.controller.c1';
@@ -68,7 +69,10 @@ t.test('one agent serves Get/Set/Add/Delete/GSDM/errors over MQTT 5, STOMP and W
         { protocol: 'MQTT', host: '127.0.0.1', port: mosquitto.port, responseTopic: MQTT_AGENT_TOPIC, retryMinWait: 1 },
         { protocol: 'STOMP', host: '127.0.0.1', port: rabbit.stompTlsPort, destination: STOMP_AGENT_DEST, retryMinWait: 1 },
       ])}`,
-      `controllers=${JSON.stringify([{ endpointId: CTRL, mtps: [{ protocol: 'MQTT', topic: MQTT_CTRL_TOPIC }, { protocol: 'STOMP', destination: STOMP_CTRL_DEST }] }])}`,
+      `controllers=${JSON.stringify([
+        { endpointId: CTRL, mtps: [{ protocol: 'MQTT', topic: MQTT_CTRL_TOPIC }, { protocol: 'STOMP', destination: STOMP_CTRL_DEST }] },
+        { endpointId: CTRL2, mtps: [] },
+      ])}`,
     ],
   });
   const agent: Agent = await createAgent(config, { log: SILENT_LOGGER });
@@ -113,6 +117,41 @@ t.test('one agent serves Get/Set/Add/Delete/GSDM/errors over MQTT 5, STOMP and W
     // The known controller is still served on the same MTP.
     const ok = await mqtt.request({ get: { paramPaths: ['Device.LocalAgent.EndpointID'] } });
     t.equal(ok.body.response?.getResp?.reqPathResults?.[0]?.resolvedPathResults?.[0]?.resultParams?.['EndpointID'], AGENT);
+  });
+
+  await t.test('WebSocket: a from_id that is not the certificate\'s Endpoint ID gets no answer (R-SEC.0a)', async (t) => {
+    const port = agent.transports.list().find((m) => m.kind === 'ws-server')?.port ?? 0;
+    const ws = await connectWsController({
+      url: `wss://127.0.0.1:${port}/usp`,
+      controllerEndpointId: CTRL,
+      tls: { cert: readFileSync(ctrlFiles.cert), key: readFileSync(ctrlFiles.key), ca: readFileSync(pki.ca.cert) },
+    });
+    const ctrl = new TestController(ws, CTRL, AGENT);
+    t.teardown(() => ctrl.close());
+    // CTRL2 is an enabled controller, but this TLS session proved CTRL.
+    const bytes = encodeRecord(buildRecord({ toId: AGENT, fromId: CTRL2, payload: encodeMsg(buildRequest('spoof-1', { get: { paramPaths: ['Device.'] } })) }));
+    await t.rejects(ctrl.requestRaw(bytes, 'spoof-1', 3000), /no reply/, 'spoofed from_id dropped');
+    const ok = await ctrl.request({ get: { paramPaths: ['Device.LocalAgent.EndpointID'] } });
+    t.equal(ok.body.msgBody, 'response', 'the genuine controller is still served');
+  });
+
+  await t.test('MQTT broker restart: the agent reconnects, re-subscribes, sends MQTTConnect again and answers', async (t) => {
+    await mqtt.close();
+    await mosquitto.restart();
+    const again = await MqttController.connect({
+      host: mosquitto.host,
+      port: mosquitto.port,
+      protocolVersion: 5,
+      tls: { cert: ctrlFiles.cert, key: ctrlFiles.key, ca: pki.ca.cert },
+      topic: MQTT_CTRL_TOPIC,
+      agentTopic: MQTT_AGENT_TOPIC,
+    });
+    const ctrl = new TestController(again, CTRL, AGENT);
+    t.teardown(() => ctrl.close());
+    const connect = await ctrl.nextOfType('mqttConnect', 60_000);
+    t.equal(connect.record.mqttConnect?.subscribedTopic, MQTT_AGENT_TOPIC, 'connect record sent again after the reconnect (R-MTP.8)');
+    const ok = await ctrl.request({ get: { paramPaths: ['Device.LocalAgent.EndpointID'] } });
+    t.equal(ok.body.msgBody, 'response', 'the next request is answered');
   });
 
   const status = await agent.dispatcher.handle(

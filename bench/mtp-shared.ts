@@ -1,0 +1,44 @@
+/**
+ * What bench/mtp.ts (the client side) and bench/mtp-peer.ts (the child process it measures)
+ * share: identities, topics, the peer spec passed on the child's command line and the IPC
+ * messages of the control channel.
+ */
+
+export const AGENT_EID = 'proto::bench-agent';
+export const CTRL_EID = 'proto::bench-controller';
+/** Where the agent subscribes (its MQTT MTP reply topic). */
+export const AGENT_TOPIC = 'usp/agent/bench';
+/** Where the echo peer subscribes. */
+export const ECHO_TOPIC = 'usp/echo/bench';
+/** Where the benchmark client subscribes and asks for replies (Response Topic). */
+export const CTRL_TOPIC = 'usp/controller/bench';
+export const WS_PATH = '/usp';
+export const USP_CONTENT_TYPE = 'usp.msg';
+/** QoS of every PUBLISH and SUBSCRIBE, agent and echo alike (the agent's default PublishQoS). */
+export const MQTT_QOS = 1;
+
+/** PEM file paths. */
+export interface TlsPaths {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
+
+/** The child's job, given as JSON in argv[2]. */
+export type PeerSpec =
+  /** The real agent (createAgent) with a WebSocket server MTP and, when mqttPort is set, an MQTT 5 MTP. */
+  | { readonly mode: 'agent'; readonly dataDir: string; readonly tls: TlsPaths; readonly mqttPort?: number }
+  /** An MQTT 5 client subscribed to ECHO_TOPIC that republishes each payload to its Response Topic. */
+  | { readonly mode: 'echo-mqtt'; readonly mqttPort: number; readonly tls: TlsPaths }
+  /** A wss server (mutual TLS, v1.usp) that sends every binary message back. */
+  | { readonly mode: 'echo-ws'; readonly tls: TlsPaths };
+
+/** Child → parent. */
+export type PeerEvent =
+  | { readonly t: 'ready'; readonly wsPort?: number }
+  /** process.cpuUsage() of the child at the time it handled the request, µs. */
+  | { readonly t: 'cpu'; readonly id: number; readonly user: number; readonly system: number }
+  | { readonly t: 'failed'; readonly error: string };
+
+/** Parent → child. */
+export type PeerCommand = { readonly t: 'cpu'; readonly id: number } | { readonly t: 'stop' };
