@@ -21,14 +21,28 @@ import { TransportManager } from './transport/manager.js';
 import { provisionCertificates, splitPem } from './transport/certificates.js';
 import { provisionTransports } from './transport/provision.js';
 import { prepareTls } from './transport/tls-setup.js';
-import { LINUX_PLATFORM } from './hooks.js';
+import { SYSTEM_CLOCK } from './clock.js';
+import type { Clock } from './clock.js';
+import { linuxPlatform } from './hooks.js';
 import type { PlatformHooks } from './hooks.js';
 import { lockDatabase } from './lock.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
+import type { EventSink } from './notify/events.js';
+import { Notifier } from './notify/notifier.js';
+import type { SendFn } from './notify/delivery.js';
+import { registerSubscriptions } from './notify/subscriptions.js';
+import { registerDevice } from './objects/device.js';
+import type { DeviceControl } from './objects/device.js';
 import { registerDeviceInfo } from './objects/device-info.js';
+import { registerLocalAgentCommands } from './objects/local-agent-commands.js';
 import { registerLocalAgent } from './objects/local-agent.js';
 import { registerTime } from './objects/time.js';
+import { pendingBootCause, recordBootCause, takeBootCause } from './operate/boot.js';
+import type { BootCause } from './operate/boot.js';
+import { RequestTable } from './operate/requests.js';
+import { restartAfterResponse } from './operate/restart.js';
+import type { RestartKind } from './operate/restart.js';
 
 export { adminRequest, AdminConnectError } from './admin/client.js';
 export { runCli } from './admin/cli.js';
@@ -49,14 +63,24 @@ export interface AgentOptions {
   platform?: Partial<PlatformHooks>;
   /** Vendor registrations, run before the registry is frozen. */
   register?: (dm: Registry) => void;
+  /** Where OperationComplete and other events go until the notifier is set on `requests.events`; default: dropped. */
+  events?: EventSink;
+  /** Time for scheduled commands (tests pass a fake clock). */
+  clock?: Clock;
 }
 
 export interface Agent {
   readonly config: AgentConfig;
   readonly dm: DataModel;
   readonly dispatcher: Dispatcher;
+  /** Running commands and Device.LocalAgent.Request.{i}. */
+  readonly requests: RequestTable;
   readonly router: RecordRouter;
   readonly transports: TransportManager;
+  /** Subscriptions and notifications (agent/notify). */
+  readonly notifier: Notifier;
+  /** Where subsystems report events and completed commands: the notifier. */
+  readonly events: EventSink;
   readonly log: Logger;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -80,8 +104,9 @@ function factoryDefaults(config: AgentConfig): FactoryDefaults {
 }
 
 /** Builds the registry with every built-in object (and the vendor's), then freezes it. */
-function buildRegistry(config: AgentConfig, platform: PlatformHooks, info: { startedAt: number; version: string }, register?: (dm: Registry) => void): Registry {
+function buildRegistry(config: AgentConfig, platform: PlatformHooks, info: { startedAt: number; version: string }, register?: (dm: Registry) => void, builtins?: (dm: Registry) => void): Registry {
   const registry = new Registry(loadTr181().objects);
+  builtins?.(registry);
   registerDeviceInfo(registry, config.identity, platform, info.version);
   registerLocalAgent(registry, { endpointId: config.endpointId, softwareVersion: info.version, supportedMtps: [], startedAt: info.startedAt });
   registerTime(registry, () => platform.timeZone(), () => platform.clockSynchronized());
@@ -91,10 +116,14 @@ function buildRegistry(config: AgentConfig, platform: PlatformHooks, info: { sta
 }
 
 /** Opens (and on first use seeds) the database behind a data model. */
-export async function openDataModel(config: AgentConfig, opts: AgentOptions = {}): Promise<DataModel> {
+export async function openDataModel(config: AgentConfig, opts: AgentOptions = {}, builtins?: (dm: Registry) => void): Promise<DataModel> {
   const log = opts.log ?? createLogger(config.log);
-  const platform = { ...LINUX_PLATFORM, ...opts.platform };
-  const registry = buildRegistry(config, platform, { startedAt: Date.now(), version: softwareVersion() }, opts.register);
+  const platform = { ...linuxPlatform(config.platform, log), ...opts.platform };
+  const clock = opts.clock ?? SYSTEM_CLOCK;
+  const registry = buildRegistry(config, platform, { startedAt: Date.now(), version: softwareVersion() }, opts.register, (r) => {
+    registerSubscriptions(r, clock);
+    builtins?.(r);
+  });
   const store = new Store(config.database);
   const dm = new DataModel(registry, store, (id, msg, err) => log.warn(id, msg, err));
   try {
@@ -105,6 +134,50 @@ export async function openDataModel(config: AgentConfig, opts: AgentOptions = {}
     throw e;
   }
   return dm;
+}
+
+/** The data model with the built-in commands and the Request table: an agent without transports (tests use it alone). */
+export interface AgentCore {
+  readonly dm: DataModel;
+  readonly requests: RequestTable;
+  /** Stops running commands and closes the database. */
+  close(): void;
+}
+
+/**
+ * Opens the agent's core. Reboot() and FactoryReset() first call `shutdown` (default: close()),
+ * then the platform hooks (agent/operate/restart.ts).
+ */
+export async function openCore(config: AgentConfig, opts: AgentOptions = {}, shutdown?: () => Promise<void>): Promise<AgentCore> {
+  const log = opts.log ?? createLogger(config.log);
+  const platform = { ...linuxPlatform(config.platform, log), ...opts.platform };
+  const clock = opts.clock ?? SYSTEM_CLOCK;
+  const requests = new RequestTable({ clock, log, ...(opts.events && { events: opts.events }) });
+  // Reboot()/FactoryReset(): record the boot cause now, go down once the response is out.
+  const goDown = (kind: RestartKind) => (cause: BootCause, commandKey: string, reason: string) => {
+    recordBootCause(dm.store, { cause, commandKey, reason });
+    restartAfterResponse(dm, kind, { platform, log, shutdown: shutdown ?? (() => Promise.resolve(core.close())), resetDatabase: () => resetDatabase(config, log) });
+  };
+  const control: DeviceControl = { clock, reboot: goDown('reboot'), factoryReset: goDown('factoryReset') };
+  const dm = await openDataModel(config, { ...opts, log }, (registry) => {
+    registerDevice(registry, control);
+    registerLocalAgentCommands(registry, { canceler: (path) => requests.canceler(path), onBoardRequest: (path) => requests.events.onBoardRequest(path) });
+  });
+  const core: AgentCore = {
+    dm,
+    requests,
+    close: () => {
+      requests.stop();
+      dm.store.close();
+    },
+  };
+  try {
+    await requests.open(dm);
+  } catch (e) {
+    core.close();
+    throw e;
+  }
+  return core;
 }
 
 async function seed(dm: DataModel, config: AgentConfig, log: Logger): Promise<void> {
@@ -140,7 +213,10 @@ export async function resetDatabase(config: AgentConfig, log: Logger = createLog
   // Check the defaults before wiping anything, so a bad file never leaves an empty database.
   factoryDefaults(config);
   const store = new Store(config.database);
+  // The cause FactoryReset() recorded survives the wipe; an offline `db reset` is a local factory reset.
+  const pending = pendingBootCause(store);
   store.clear();
+  recordBootCause(store, pending?.cause === 'RemoteFactoryReset' || pending?.cause === 'LocalFactoryReset' ? pending : { cause: 'LocalFactoryReset', commandKey: '' });
   store.close();
   const dm = await openDataModel(config, { log });
   dm.store.close();
@@ -172,7 +248,9 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
   const tls = prepareTls(config, log);
   // Port 0 in the config means "any free port" (tests, several lab agents on one host).
   for (const m of config.mtps) if (m.protocol === 'WebSocket' && m.port === 0) m.port = await freePort(m.host);
-  const dm = await openDataModel(config, { ...opts, log });
+  let stopAgent = (): Promise<void> => Promise.resolve();
+  const core = await openCore(config, { ...opts, log }, () => stopAgent());
+  const { dm, requests } = core;
   try {
     await dm.transaction((txn) => {
       provisionTransports(dm, txn, config.mtps, config.controllers);
@@ -182,10 +260,38 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
       }
     });
   } catch (e) {
-    dm.store.close();
+    core.close();
     throw e;
   }
-  const dispatcher = new Dispatcher({ dm, log, supportedProtocols: SUPPORTED_USP_VERSIONS, dataModelUri: loadTr181().uri });
+  // Notifications: built before the dispatcher (which hands it the NotifyResps); it sends through
+  // the transports, which exist only further down: until then nothing is reachable.
+  let sendRecord: SendFn = () => Promise.resolve(false);
+  const notifier = new Notifier({
+    dm,
+    log,
+    clock: opts.clock ?? SYSTEM_CLOCK,
+    endpointId: config.endpointId,
+    send: (eid, record, row) => sendRecord(eid, record, row),
+    supportedProtocols: SUPPORTED_USP_VERSIONS,
+    liveSampleMs: config.notify.liveSampleSeconds * 1000,
+    bootInfo: () => takeBootCause(dm.store, softwareVersion()),
+  });
+  requests.events = notifier;
+  try {
+    await notifier.init();
+  } catch (e) {
+    await notifier.stop();
+    core.close();
+    throw e;
+  }
+  const dispatcher = new Dispatcher({
+    dm,
+    log,
+    supportedProtocols: SUPPORTED_USP_VERSIONS,
+    dataModelUri: loadTr181().uri,
+    requests,
+    onResponse: (msg, requester) => notifier.handleResponse(msg, requester),
+  });
   const router = new RecordRouter({
     endpointId: config.endpointId,
     dispatcher,
@@ -195,20 +301,31 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
   });
   const clientId = (row: string): string => dm.tree.get(row)?.values.get('ClientID') ?? '';
   const transports = new TransportManager({ dm, router, log, endpointId: config.endpointId, tls, create: mtpFactory(config.endpointId, tls, clientId, log) });
+  sendRecord = (eid, record, row) => transports.sendToController(eid, record, row);
+  transports.onControllerReachable((eid) => notifier.controllerReachable(eid));
   let admin: Server | undefined;
-  return {
+  let stopped = false;
+  const agent: Agent = {
     config,
     dm,
     dispatcher,
+    requests,
     router,
     transports,
+    notifier,
+    events: notifier,
     log,
     async start() {
       admin = await startAdminServer(config.adminSocket, dispatcher, log);
       await transports.start();
+      await notifier.start();
       log.info('AGT-I01', `agent ${config.endpointId} running; database ${config.database}; admin socket ${config.adminSocket}`);
     },
     async stop() {
+      if (stopped) return;
+      stopped = true;
+      requests.stop();
+      await notifier.stop();
       await transports.stop();
       if (admin) await new Promise<void>((resolve) => admin?.close(() => resolve()));
       admin = undefined;
@@ -219,4 +336,6 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
       log.info('AGT-I03', 'agent stopped');
     },
   };
+  stopAgent = () => agent.stop();
+  return agent;
 }

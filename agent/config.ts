@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { applyOverrides, parseAgentMtps, parseControllers, parseTls } from './config-transport.js';
 import type { AgentMtpConfig, ControllerConfig, TlsConfig } from './config-transport.js';
+import type { PlatformConfig } from './hooks.js';
 import type { LogLevel } from './log.js';
 
 export type { AgentMtpConfig, ControllerConfig, ControllerMtpConfig, TlsConfig } from './config-transport.js';
@@ -37,11 +38,17 @@ export interface AgentConfig {
     /** Largest USP Record or admin frame accepted, in bytes. */
     maxMessageBytes: number;
   };
+  notify: {
+    /** How often live (getter) parameters watched by enabled ValueChange subscriptions are read, in seconds; 0 = never. */
+    liveSampleSeconds: number;
+  };
   tls: TlsConfig;
   /** The agent's own MTPs (LocalAgent.MTP.{i}); default: a WebSocket server on 127.0.0.1:8443 with mutual TLS. */
   mtps: AgentMtpConfig[];
   /** Controllers the agent knows (LocalAgent.Controller.{i}); default: the lab controller proto::controller-1. */
   controllers: ControllerConfig[];
+  /** Device commands for Reboot() and FactoryReset() (agent/hooks.ts); by default the agent restarts its own process. */
+  platform: PlatformConfig;
 }
 
 export class ConfigError extends Error {
@@ -125,7 +132,7 @@ export function loadConfig(file?: string, overrides: ConfigOverrides = {}): Agen
   const unknown = (obj: Json, allowed: string[], where: string): void => {
     for (const k of Object.keys(obj)) if (!allowed.includes(k) && k !== '$schema' && k !== 'comment') problems.push(`${where}${k}: unknown setting`);
   };
-  unknown(raw, ['dataDir', 'database', 'adminSocket', 'endpointId', 'identity', 'factoryDefaults', 'log', 'limits', 'tls', 'mtps', 'controllers'], '');
+  unknown(raw, ['dataDir', 'database', 'adminSocket', 'endpointId', 'identity', 'factoryDefaults', 'log', 'limits', 'tls', 'mtps', 'controllers', 'platform', 'notify'], '');
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const dataDir = overrides.dataDir ? resolve(overrides.dataDir) : abs(str(raw, 'dataDir', '', 'data'));
 
@@ -162,6 +169,28 @@ export function loadConfig(file?: string, overrides: ConfigOverrides = {}): Agen
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1024 || v > 256 * 1024 * 1024) problems.push('limits.maxMessageBytes: must be an integer from 1024 to 268435456');
     else maxMessageBytes = v;
   }
+  const platRaw = raw.platform === undefined ? {} : raw.platform;
+  if (!isObj(platRaw)) problems.push('platform: must be an object');
+  const plat = isObj(platRaw) ? platRaw : {};
+  unknown(plat, ['rebootCommand', 'factoryResetCommand'], 'platform.');
+  const argv = (key: string): string[] | undefined => {
+    const v = plat[key];
+    if (v === undefined) return undefined;
+    if (Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === 'string') && v[0] !== '') return v;
+    problems.push(`platform.${key}: must be a command as a non-empty list of strings, e.g. ["systemctl", "reboot"]`);
+    return undefined;
+  };
+  const platform: PlatformConfig = { rebootCommand: argv('rebootCommand'), factoryResetCommand: argv('factoryResetCommand') };
+  const notRaw = raw.notify === undefined ? {} : raw.notify;
+  if (!isObj(notRaw)) problems.push('notify: must be an object');
+  const notObj = isObj(notRaw) ? notRaw : {};
+  unknown(notObj, ['liveSampleSeconds'], 'notify.');
+  let liveSampleSeconds = 5;
+  if (notObj.liveSampleSeconds !== undefined) {
+    const v = notObj.liveSampleSeconds;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 86400) problems.push('notify.liveSampleSeconds: must be an integer from 0 (never) to 86400');
+    else liveSampleSeconds = v;
+  }
   const fd = str(raw, 'factoryDefaults', '', '');
   const config: AgentConfig = {
     dataDir,
@@ -172,9 +201,11 @@ export function loadConfig(file?: string, overrides: ConfigOverrides = {}): Agen
     factoryDefaults: fd ? abs(fd) : undefined,
     log: { level, format },
     limits: { maxMessageBytes },
+    notify: { liveSampleSeconds },
     tls: parseTls(raw.tls, { cert: resolve(dataDir, 'pki', 'agent.crt'), key: resolve(dataDir, 'pki', 'agent.key'), ca: resolve(dataDir, 'pki', 'ca.crt'), createLabPki: true }, problems, abs),
     mtps: parseAgentMtps(raw.mtps, endpointId, problems),
     controllers: parseControllers(raw.controllers, problems),
+    platform,
   };
   if (problems.length > 0) throw new ConfigError(problems, source);
   return config;

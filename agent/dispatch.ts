@@ -16,14 +16,24 @@ import { handleGetSupportedDM } from './handlers/get-supported-dm.js';
 import { handleGetSupportedProtocol } from './handlers/get-supported-protocol.js';
 import { handleGet } from './handlers/get.js';
 import { MessageError } from './handlers/message-error.js';
+import { handleOperate } from './handlers/operate.js';
 import { handleSet } from './handlers/set.js';
 import type { Logger } from './log.js';
+import type { RequestTable } from './operate/requests.js';
 
 export interface DispatcherOptions {
   readonly dm: DataModel;
   readonly log: Logger;
   readonly supportedProtocols: string;
   readonly dataModelUri: string;
+  /**
+   * Receives the Responses and Errors controllers send back (NotifyResp, or an Error answering a
+   * Notify); the notifier matches them to pending notifications by msg_id (R-NOT.1). Nothing is
+   * sent back for them (R-MSG.0).
+   */
+  readonly onResponse?: (msg: DecodedMsg, requester: Requester) => void;
+  /** Runs commands (Operate); without it (offline database tools) Operate is not supported. */
+  readonly requests?: RequestTable;
 }
 
 /** Codes a handler may put in an Error message; anything else is reported as 7000 (§Error Codes). */
@@ -44,6 +54,13 @@ export class Dispatcher {
     if (!body || body.msgBody !== 'request' || !body.request) {
       // Responses (NotifyResp) and Errors are consumed by the notification layer, not answered.
       this.opts.log.debug('DSP-D01', `no reply due for ${body?.msgBody ?? 'empty'} message ${msgId}`);
+      if (body?.msgBody === 'response' || body?.msgBody === 'error') {
+        try {
+          this.opts.onResponse?.(msg, requester);
+        } catch (e) {
+          this.opts.log.error('DSP-E02', `handling ${body.msgBody} message ${msgId} failed`, e);
+        }
+      }
       return undefined;
     }
     try {
@@ -56,7 +73,7 @@ export class Dispatcher {
     }
   }
 
-  private async route(msgId: string, req: Request, requester: Requester): Promise<Msg> {
+  private async route(msgId: string, req: Request, requester: Requester): Promise<Msg | undefined> {
     const ctx: HandlerContext = { dm: this.opts.dm, requester, supportedProtocols: this.opts.supportedProtocols };
     const kind = requestKind(req);
     switch (kind) {
@@ -83,8 +100,12 @@ export class Dispatcher {
       case 'deregister':
         // Agent-to-controller messages (and USP Service registration, which needs a broker agent).
         throw new UspError(UspErrorCode.MessageNotSupported, `${kind} requests are not accepted by this agent`);
-      case 'operate':
-        throw new UspError(UspErrorCode.MessageNotSupported, 'Operate is not supported yet');
+      case 'operate': {
+        if (!this.opts.requests) throw new UspError(UspErrorCode.MessageNotSupported, 'Operate needs a running agent');
+        const operateResp = await handleOperate(req.operate ?? {}, ctx, this.opts.requests);
+        // send_resp=false: no OperateResp, but the commands ran (R-OPR.4, TP-469 1.65).
+        return req.operate?.sendResp ? buildResponse(msgId, { operateResp }) : undefined;
+      }
       default:
         throw new UspError(UspErrorCode.InvalidArguments, 'request has no known request type');
     }

@@ -2,12 +2,13 @@
  * Child process of bench/mtp.ts: the peer the benchmark client talks to, in a process of its
  * own so that its CPU time is measured apart from the client's. argv[2] is a JSON PeerSpec:
  * the real agent (createAgent), or a plain echo peer over the same broker / wss with the same
- * TLS (the floor). Control channel: Node IPC (PeerCommand / PeerEvent in mtp-shared.ts); on
- * 'stop' or when the parent goes away it shuts down and exits normally, so `--cpu-prof` writes
- * its profile.
+ * TLS (the floor). Control channel: Node IPC (PeerCommand / PeerEvent in mtp-shared.ts):
+ * process.cpuUsage() snapshots, and the V8 sampling profiler around a measured window. On
+ * 'stop', or when the parent goes away, it shuts down and exits.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { MqttClient } from 'mqtt';
@@ -18,6 +19,8 @@ import { AGENT_EID, AGENT_TOPIC, CTRL_EID, CTRL_TOPIC, ECHO_TOPIC, MQTT_QOS, USP
 import type { PeerCommand, PeerEvent, PeerSpec, TlsPaths } from './mtp-shared.js';
 
 const START_TIMEOUT_MS = 20_000;
+/** Sampling interval of the profiler, µs (--cpu-prof's default is 1000). */
+const PROFILE_INTERVAL_US = 250;
 
 const tell = (e: PeerEvent): void => {
   process.send?.(e);
@@ -125,8 +128,23 @@ async function main(): Promise<void> {
     try {
       await started.stop();
     } finally {
-      process.disconnect?.();
+      if (process.connected) process.disconnect();
       process.exit(0); // normal exit: --cpu-prof writes its profile
+    }
+  };
+  let session: Session | undefined;
+  const profiler = async (m: Extract<PeerCommand, { t: 'prof-start' | 'prof-stop' }>): Promise<void> => {
+    if (m.t === 'prof-start') {
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
+      await session.post('Profiler.start');
+    } else if (session) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(m.file, JSON.stringify(profile));
+      session.disconnect();
+      session = undefined;
     }
   };
   process.on('message', (m: PeerCommand) => {
@@ -134,13 +152,23 @@ async function main(): Promise<void> {
       const u = process.cpuUsage();
       tell({ t: 'cpu', id: m.id, user: u.user, system: u.system });
     } else if (m.t === 'stop') void shutdown();
+    else {
+      profiler(m).then(
+        () => tell({ t: 'ack', id: m.id }),
+        (e: unknown) => tell({ t: 'ack', id: m.id, error: String(e) }),
+      );
+    }
   });
   process.on('disconnect', () => void shutdown()); // the parent died or gave up on us
   tell({ t: 'ready', ...(started.wsPort !== undefined && { wsPort: started.wsPort }) });
 }
 
 main().catch((e: unknown) => {
-  tell({ t: 'failed', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  const error = e instanceof Error ? (e.stack ?? e.message) : String(e);
   process.exitCode = 1;
-  process.disconnect?.();
+  if (!process.send) process.stderr.write(`${error}\n`);
+  // Disconnect once the report is written, so nothing keeps the process alive.
+  process.send?.({ t: 'failed', error } satisfies PeerEvent, undefined, {}, () => {
+    if (process.connected) process.disconnect();
+  });
 });

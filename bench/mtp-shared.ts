@@ -36,9 +36,16 @@ export type PeerSpec =
 /** Child → parent. */
 export type PeerEvent =
   | { readonly t: 'ready'; readonly wsPort?: number }
-  /** process.cpuUsage() of the child at the time it handled the request, µs. */
+  /** process.cpuUsage() of the child when it handled the request, µs. */
   | { readonly t: 'cpu'; readonly id: number; readonly user: number; readonly system: number }
+  | { readonly t: 'ack'; readonly id: number; readonly error?: string }
   | { readonly t: 'failed'; readonly error: string };
 
-/** Parent → child. */
-export type PeerCommand = { readonly t: 'cpu'; readonly id: number } | { readonly t: 'stop' };
+/** Parent → child; every command but 'stop' is answered with the same id. */
+export type PeerCommand =
+  | { readonly t: 'cpu'; readonly id: number }
+  /** Start the V8 sampling profiler (node:inspector, same data as --cpu-prof) for a measured window. */
+  | { readonly t: 'prof-start'; readonly id: number }
+  /** Stop it and write the .cpuprofile to `file`. */
+  | { readonly t: 'prof-stop'; readonly id: number; readonly file: string }
+  | { readonly t: 'stop' };

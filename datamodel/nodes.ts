@@ -4,7 +4,9 @@
  * Registry from the generated TR-181 schema plus whatever the agent's subsystems and vendors
  * register; frozen once the agent starts.
  */
+import type { InstanceTree } from './instances.js';
 import type { CommandDef, EventDef, ObjectDef, ParamDef, UniqueKeyDef } from './schema/types.js';
+import type { Txn } from './txn.js';
 
 /** Where a live parameter is read or written: the object instance it belongs to. */
 export interface ParamContext {
@@ -44,8 +46,19 @@ export interface CommandContext {
   readonly commandKey: string;
   /** Endpoint ID of the requesting controller ('' for the admin CLI). */
   readonly requestor: string;
-  /** Aborted when the Request row is canceled (async commands). */
+  /** Aborted when the Request row is canceled, or when the agent stops (async commands). */
   readonly signal: AbortSignal;
+  /**
+   * When the command was requested (ms since the epoch). A persistent command resumed after a
+   * restart gets its original time, so it can continue where it left off.
+   */
+  readonly startedAt: number;
+  /**
+   * Runs `fn` in one data-model transaction and commits it. A sync command runs inside the
+   * Operate message's locked section, so this never takes the lock again; an async command runs
+   * outside it, and this takes the lock for just this transaction.
+   */
+  transaction<T>(fn: (txn: Txn, tree: InstanceTree) => Promise<T> | T): Promise<T>;
 }
 
 export type CommandArgs = Readonly<Record<string, string>>;
@@ -55,6 +68,8 @@ export interface CommandNode {
   readonly def: CommandDef;
   readonly owner: ObjectNode;
   run: CommandRunner | undefined;
+  /** An async command that survives an agent restart: it runs again, with its input and `startedAt` (TP-469 1.79). */
+  persistent: boolean;
 }
 
 export interface EventNode {
@@ -62,8 +77,29 @@ export interface EventNode {
   readonly owner: ObjectNode;
 }
 
-/** Hooks a table (or object) registration may attach; they run after the transaction commits. */
+/** Who creates a row through an Add message, as the data model sees it. */
+export interface RowCreator {
+  /** Instance path of the creating controller's `Device.LocalAgent.Controller.{i}.` row; undefined for the admin CLI. */
+  readonly controllerPath: string | undefined;
+}
+
+/** What an `initRow` hook gets: the new row, who creates it, and a way to fill agent-owned values. */
+export interface RowInit {
+  /** Instance path of the new row, e.g. `Device.LocalAgent.Subscription.3.`. */
+  readonly objPath: string;
+  readonly creator: RowCreator;
+  /** Writes a stored parameter of the new row (canonicalised, without the access checks a controller write gets). */
+  set(name: string, value: string): void;
+}
+
+/** Hooks a table (or object) registration may attach; they run after the transaction commits unless said otherwise. */
 export interface ObjectHooks {
+  /**
+   * Called by Add inside its transaction, once the row exists with its defaults and before the
+   * requested values are applied and missing keys generated: fills values the agent owns, such
+   * as `Subscription.{i}.Recipient` and `CreationDate`. Rows the agent creates itself do not call it.
+   */
+  initRow?: (row: RowInit) => void;
   afterAdd?: (objPath: string) => void | Promise<void>;
   afterDelete?: (objPath: string) => void | Promise<void>;
   /** Called inside the transaction before a row is deleted; throw to refuse the delete. */

@@ -48,6 +48,8 @@ export interface CommandOptions {
   mode?: 'sync' | 'async';
   input?: readonly (string | ArgDef)[];
   output?: readonly (string | ArgDef)[];
+  /** Async only: the request survives an agent restart and the runner is called again (see CommandContext.startedAt). */
+  persistent?: boolean;
   run: CommandRunner;
 }
 
@@ -111,8 +113,8 @@ export class Registry {
         events: [],
       });
     }
-    const { afterAdd, afterDelete, beforeDelete } = opts;
-    node.hooks = { ...node.hooks, ...(afterAdd && { afterAdd }), ...(afterDelete && { afterDelete }), ...(beforeDelete && { beforeDelete }) };
+    const { afterAdd, afterDelete, beforeDelete, initRow } = opts;
+    node.hooks = { ...node.hooks, ...(afterAdd && { afterAdd }), ...(afterDelete && { afterDelete }), ...(beforeDelete && { beforeDelete }), ...(initRow && { initRow }) };
     return node;
   }
 
@@ -161,12 +163,14 @@ export class Registry {
       const argList = (l: readonly (string | ArgDef)[] | undefined): ArgListDef | undefined => (l ? { params: l.map(toArg) } : undefined);
       const input = argList(opts.input);
       const output = argList(opts.output);
-      c = { def: { name, async: opts.mode === 'async', ...(input && { input }), ...(output && { output }) }, owner, run: undefined };
+      c = { def: { name, async: opts.mode === 'async', ...(input && { input }), ...(output && { output }) }, owner, run: undefined, persistent: false };
       owner.commands.set(name, c);
     } else if (c.run) {
       throw new InternalError(`registry: command '${path}' registered twice`);
     }
+    if (opts.persistent && !c.def.async) throw new InternalError(`registry: only an async command can be persistent ('${path}')`);
     c.run = opts.run;
+    c.persistent = opts.persistent ?? false;
     return c;
   }
 
@@ -186,8 +190,13 @@ export class Registry {
     return e;
   }
 
-  /** Ends registration; the model is fixed from here on. */
+  /**
+   * Ends registration; the model is fixed from here on. Schema commands nobody implemented are
+   * dropped: the supported data model (GetSupportedDM) lists only commands that run, and an
+   * Operate on any other is an invalid path (7026), not a command that always fails.
+   */
   freeze(): void {
+    for (const node of this.nodes.values()) for (const [name, c] of node.commands) if (!c.run) node.commands.delete(name);
     this.frozen = true;
   }
 
@@ -238,7 +247,7 @@ export class Registry {
       maxEntries: def.maxEntries === 'unbounded' ? Infinity : def.maxEntries,
     };
     for (const p of def.params) node.params.set(p.name, this.makeParam(p, node));
-    for (const c of def.commands) node.commands.set(c.name, { def: c, owner: node, run: undefined });
+    for (const c of def.commands) node.commands.set(c.name, { def: c, owner: node, run: undefined, persistent: false });
     for (const e of def.events) node.events.set(e.name, { def: e, owner: node });
     this.nodes.set(def.path, node);
     return node;

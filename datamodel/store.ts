@@ -4,7 +4,8 @@
  * Layout: `inst` holds every multi-instance row (single-instance objects exist implicitly
  * through their parent), `param` the stored parameter values, `counter` the next instance
  * number of every instantiated table (so numbers are never reused, R-ARC.8), `meta` small
- * facts such as the schema version. Every change set is written in one SQLite transaction;
+ * facts such as the schema version, `notify_pending` the Notify messages still awaiting their
+ * NotifyResp (TR-369 R-NOT.1; not data-model state). Every change set is written in one SQLite transaction;
  * WAL with synchronous=FULL makes a commit durable before the agent reports success.
  */
 import { mkdirSync } from 'node:fs';
@@ -23,6 +24,21 @@ export interface StoredSnapshot {
   readonly instances: StoredInstance[];
   readonly params: { readonly obj: string; readonly name: string; readonly value: string }[];
   readonly counters: Map<string, number>;
+}
+
+/** A Notify awaiting its NotifyResp, kept so that retries survive a restart (agent/notify/delivery.ts). */
+export interface StoredNotification {
+  /** msg_id of the Notify; the NotifyResp carries the same one. */
+  readonly msgId: string;
+  /** Instance path of the recipient's Device.LocalAgent.Controller.{i}. row. */
+  readonly controller: string;
+  readonly endpointId: string;
+  /** The encoded USP Msg, sent again unchanged on every retry. */
+  readonly msg: Uint8Array;
+  /** First attempt, ms since the epoch. */
+  readonly firstSent: number;
+  /** When retrying stops (ms since the epoch); 0 = never. */
+  readonly expires: number;
 }
 
 /** One committed change set, in the order it must be applied. */
@@ -60,6 +76,8 @@ export class Store {
       putParam: this.db.prepare('INSERT OR REPLACE INTO param(obj, name, value) VALUES (?, ?, ?)'),
       putCounter: this.db.prepare('INSERT OR REPLACE INTO counter(tbl, next) VALUES (?, ?)'),
       getMeta: this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      putNotif: this.db.prepare('INSERT OR REPLACE INTO notify_pending(msg_id, controller, endpoint_id, msg, first_sent, expires) VALUES (?, ?, ?, ?, ?, ?)'),
+      delNotif: this.db.prepare('DELETE FROM notify_pending WHERE msg_id = ?'),
       putMeta: this.db.prepare('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)'),
     };
   }
@@ -71,6 +89,8 @@ export class Store {
       CREATE TABLE IF NOT EXISTS param (obj TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
         PRIMARY KEY (obj, name)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS counter (tbl TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS notify_pending (msg_id TEXT PRIMARY KEY, controller TEXT NOT NULL, endpoint_id TEXT NOT NULL,
+        msg BLOB NOT NULL, first_sent INTEGER NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID;
     `);
     const row = this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get('storeVersion');
     if (!row) this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)').run('storeVersion', SCHEMA_VERSION);
@@ -121,10 +141,29 @@ export class Store {
     this.stmts.putMeta.run(key, value);
   }
 
+  /** Keeps (or replaces) a Notify awaiting its NotifyResp. */
+  putNotification(n: StoredNotification): void {
+    this.stmts.putNotif.run(n.msgId, n.controller, n.endpointId, Buffer.from(n.msg), n.firstSent, n.expires);
+  }
+
+  /** Forgets a Notify (answered, expired or dropped). */
+  deleteNotification(msgId: string): void {
+    this.stmts.delNotif.run(msgId);
+  }
+
+  /** Every kept Notify, oldest first. */
+  loadNotifications(): StoredNotification[] {
+    type Row = { msg_id: string; controller: string; endpoint_id: string; msg: Buffer; first_sent: number; expires: number };
+    return this.db
+      .prepare<[], Row>('SELECT msg_id, controller, endpoint_id, msg, first_sent, expires FROM notify_pending ORDER BY first_sent, msg_id')
+      .all()
+      .map((r) => ({ msgId: r.msg_id, controller: r.controller, endpointId: r.endpoint_id, msg: new Uint8Array(r.msg), firstSent: r.first_sent, expires: r.expires }));
+  }
+
   /** Removes every row (used by `db reset` before reseeding). */
   clear(): void {
     // One transaction: a crash half-way must not leave some tables emptied and others not.
-    this.db.transaction(() => this.db.exec("DELETE FROM inst; DELETE FROM param; DELETE FROM counter; DELETE FROM meta WHERE key != 'storeVersion';"))();
+    this.db.transaction(() => this.db.exec("DELETE FROM inst; DELETE FROM param; DELETE FROM counter; DELETE FROM notify_pending; DELETE FROM meta WHERE key != 'storeVersion';"))();
   }
 
   close(): void {

@@ -5,12 +5,12 @@
  */
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { ConfigError, loadConfig } from '../config.js';
 import type { AgentConfig } from '../config.js';
 import { buildRequest, msgToJson } from '../../proto/index.js';
 import type { DecodedMsg, Request } from '../../proto/index.js';
 import { AdminConnectError, adminRequest } from './client.js';
+import { socketAnswers } from './server.js';
 import { DatabaseLockedError } from '../lock.js';
 import { renderAdd, renderDelete, renderGet, renderGsdm, renderInstances, renderSet } from './format.js';
 import type { Rendered } from './format.js';
@@ -185,7 +185,7 @@ Examples:
   dbOpts(db.command('reset').description('erase everything and reseed from the factory defaults')).action(
     wrap(async (o: CommonOpts) => {
       const config = configOf(o);
-      if (await listening(config.adminSocket)) throw new UsageError(`the agent is running (admin socket ${config.adminSocket}); stop it before resetting its database`);
+      if (await socketAnswers(config.adminSocket)) throw new UsageError(`the agent is running (admin socket ${config.adminSocket}); stop it before resetting its database`);
       requireDatabase(config);
       await hooks.resetDatabase(config);
       process.stdout.write(`database ${config.database} reset to factory defaults\n`);
@@ -194,7 +194,7 @@ Examples:
   dbOpts(db.command('dump').argument('[path]', 'subtree to dump', 'Device.').description('print the stored data model without a running agent')).action(
     wrap(async (path: string, o: CommonOpts) => {
       const config = configOf(o);
-      if (await listening(config.adminSocket)) throw new UsageError(`the agent is running; use 'usp-agent dump' instead`);
+      if (await socketAnswers(config.adminSocket)) throw new UsageError(`the agent is running; use 'usp-agent dump' instead`);
       requireDatabase(config);
       const { out, err } = renderGet(await hooks.dumpDatabase(config, path));
       if (out.length) process.stdout.write(out.join('\n') + '\n');
@@ -214,17 +214,6 @@ Examples:
 /** The offline db commands work on an existing database only, so a mistyped --data-dir does not quietly create one. */
 function requireDatabase(config: AgentConfig): void {
   if (!existsSync(config.database)) throw new UsageError(`no database at ${config.database} (check --data-dir; 'usp-agent db init' creates one)`);
-}
-
-function listening(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /** Runs the CLI; any failure becomes one line on stderr and a non-zero exit (never a stack trace). */

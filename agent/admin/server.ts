@@ -15,8 +15,8 @@ import { FrameReader, frame } from './framing.js';
 
 export const ADMIN_REQUESTER: Requester = { endpointId: '', controllerPath: undefined, readSecured: true };
 
-/** True when something answers on `path` (another agent already runs there). */
-function inUse(path: string): Promise<boolean> {
+/** True when something answers on the Unix socket `path` (an agent runs there). */
+export function socketAnswers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection(path);
     s.once('connect', () => {
@@ -30,7 +30,7 @@ function inUse(path: string): Promise<boolean> {
 export async function startAdminServer(path: string, dispatcher: Dispatcher, log: Logger): Promise<Server> {
   mkdirSync(dirname(path), { recursive: true });
   if (existsSync(path)) {
-    if (await inUse(path)) throw new Error(`another agent is already running with admin socket ${path}; stop it first (or give this one another --data-dir)`);
+    if (await socketAnswers(path)) throw new Error(`another agent is already running with admin socket ${path}; stop it first (or give this one another --data-dir)`);
     unlinkSync(path); // stale socket from a process that died
   }
   const server = createServer((sock) => serve(sock, dispatcher, log));

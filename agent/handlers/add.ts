@@ -4,12 +4,13 @@
  * generated (Alias `cpe-N`, R-ADD.5) and every key is returned; unique-key params are
  * implicitly required.
  */
-import { InvalidPathError, NotATableError, NotCreatableError, ResourcesExceededError, UspError, UspErrorCode } from '../../datamodel/errors.js';
+import { InternalError, InvalidPathError, NotATableError, NotCreatableError, ResourcesExceededError, UspError, UspErrorCode } from '../../datamodel/errors.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import type { ObjectNode } from '../../datamodel/nodes.js';
 import { parsePath } from '../../datamodel/path.js';
 import { resolveObjects } from '../../datamodel/resolver.js';
 import type { Txn } from '../../datamodel/txn.js';
+import { normalizeValue } from '../../datamodel/types.js';
 import type { usp } from '../../proto/index.js';
 import { asPathError, checkWrite, notAnObjectPath, readForRequester, relativeParam } from './context.js';
 import type { HandlerContext } from './context.js';
@@ -86,6 +87,7 @@ async function addRow(
     throw new ResourcesExceededError(`${parent.path}${table.name}. is full (at most ${table.maxEntries} rows)`, requestedPath);
   }
   const row = txn.addRow(parent, table);
+  table.hooks.initRow?.({ objPath: row.path, creator: { controllerPath: ctx.requester.controllerPath }, set: (name, value) => initValue(txn, row, name, value) });
   const keyParams = new Set(table.uniqueKeys.flatMap((k) => k.params));
   const paramErrs: ParameterError[] = [];
   const requiredErrs: ParameterError[] = [];
@@ -111,6 +113,13 @@ async function addRow(
     if (p) uniqueKeys[name] = await readForRequester(ctx, row, p);
   }
   return { requestedPath, operStatus: { operSuccess: { instantiatedPath: row.path, paramErrs, uniqueKeys } } };
+}
+
+/** A value an initRow hook gives the new row: canonicalised, no controller access checks (agent-owned values). */
+function initValue(txn: Txn, row: ObjInstance, name: string, value: string): void {
+  const p = row.node.params.get(name);
+  if (!p?.stored) throw new InternalError(`initRow: ${row.path}${name} is not a stored parameter`, row.path + name);
+  txn.setValue(row, p, normalizeValue(p.def, value));
 }
 
 /** Fills writable string key params the controller left empty with a unique `cpe-N` value (R-ADD.5, TP-469 1.81). */

@@ -42,8 +42,19 @@ export class TransportManager {
   private unsubscribe: (() => void) | undefined;
   private reconciling: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly reachableListeners = new Set<(endpointId: string) => void>();
 
   constructor(private readonly opts: TransportOptions) {}
+
+  /**
+   * Tells `listener` each time a controller becomes reachable over an MTP: after the MTP's connect
+   * record went to it (R-MTP.6), so anything sent from then on follows that record. The notifier
+   * uses it to deliver what could not be routed earlier. Returns the unsubscribe function.
+   */
+  onControllerReachable(listener: (endpointId: string) => void): () => void {
+    this.reachableListeners.add(listener);
+    return () => this.reachableListeners.delete(listener);
+  }
 
   async start(): Promise<void> {
     this.unsubscribe = this.opts.dm.onChange((events) => {
@@ -66,9 +77,13 @@ export class TransportManager {
     return [...this.running.values()].map((r) => ({ id: r.mtp.id, kind: r.desired.kind, state: r.status.state, ...portOf(r.mtp) }));
   }
 
-  /** Sends a Record to a controller over its preferred reachable MTP (Controller.{i}.MTP.{i}.Order). */
-  async sendToController(endpointId: string, record: UspRecord): Promise<boolean> {
-    const ctrl = [...(this.opts.dm.tree.get('Device.LocalAgent.')?.rows('Controller') ?? [])].find((c) => v(c, 'EndpointID') === endpointId);
+  /**
+   * Sends a Record to a controller over its preferred reachable MTP (Controller.{i}.MTP.{i}.Order);
+   * false when no running MTP reaches it. `controllerRow` is its Controller row when that is no
+   * longer in the data model (the ObjectDeletion about its own deletion, USP-NOTES §10).
+   */
+  async sendToController(endpointId: string, record: UspRecord, controllerRow?: ObjInstance): Promise<boolean> {
+    const ctrl = controllerRow ?? [...(this.opts.dm.tree.get('Device.LocalAgent.')?.rows('Controller') ?? [])].find((c) => v(c, 'EndpointID') === endpointId);
     if (!ctrl) return false;
     const rows = [...ctrl.rows('MTP')].filter((m) => v(m, 'Enable') === 'true').sort((a, b) => Number(v(a, 'Order')) - Number(v(b, 'Order')));
     const bytes = encodeRecord(record);
@@ -191,6 +206,14 @@ export class TransportManager {
         await r.mtp.send(encodeRecord(t.record), t.addr);
       } catch (e) {
         log.warn('TRN-W06', `connect record to ${t.to} over ${r.mtp.id} failed`, e);
+        continue;
+      }
+      for (const l of this.reachableListeners) {
+        try {
+          l(t.to);
+        } catch (e) {
+          log.error('TRN-E04', `a reachability listener failed for ${t.to}`, e);
+        }
       }
     }
   }

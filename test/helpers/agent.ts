@@ -6,12 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, openDataModel, SUPPORTED_USP_VERSIONS } from '../../agent/agent.js';
+import { loadConfig, openCore, SUPPORTED_USP_VERSIONS } from '../../agent/agent.js';
 import type { AgentConfig, AgentOptions } from '../../agent/agent.js';
 import { ADMIN_REQUESTER } from '../../agent/admin/server.js';
 import { Dispatcher } from '../../agent/dispatch.js';
 import type { Requester } from '../../agent/handlers/context.js';
 import { SILENT_LOGGER } from '../../agent/log.js';
+import type { RequestTable } from '../../agent/operate/requests.js';
 import { RecordRouter } from '../../agent/record/router.js';
 import type { DataModel } from '../../datamodel/model.js';
 import { loadTr181 } from '../../datamodel/schema/index.js';
@@ -31,9 +32,11 @@ export interface TestAgent {
   readonly dm: DataModel;
   readonly dispatcher: Dispatcher;
   readonly router: RecordRouter;
+  /** Running commands and Device.LocalAgent.Request.{i}. */
+  readonly requests: RequestTable;
   /** Sends `request` as a Msg (round-tripped through protobuf) and returns the decoded reply. */
   request(request: Request, requester?: Requester): Promise<DecodedMsg>;
-  /** Closes the database (keeps the folder) so the same files can be reopened. */
+  /** Stops running commands and closes the database (keeps the folder) so the same files can be reopened. */
   close(): void;
   /** Reopens the same database files, as after a restart. */
   reopen(opts?: AgentOptions): Promise<TestAgent>;
@@ -49,8 +52,9 @@ export function tempConfig(extra: Record<string, unknown> = {}): { config: Agent
 }
 
 export async function startTestAgent(config: AgentConfig, dir: string, opts: AgentOptions = {}): Promise<TestAgent> {
-  const dm = await openDataModel(config, { log: SILENT_LOGGER, ...opts });
-  const dispatcher = new Dispatcher({ dm, log: SILENT_LOGGER, supportedProtocols: SUPPORTED_USP_VERSIONS, dataModelUri: loadTr181().uri });
+  const core = await openCore(config, { log: SILENT_LOGGER, ...opts });
+  const { dm, requests } = core;
+  const dispatcher = new Dispatcher({ dm, log: SILENT_LOGGER, supportedProtocols: SUPPORTED_USP_VERSIONS, dataModelUri: loadTr181().uri, requests });
   const router = new RecordRouter({
     endpointId: config.endpointId,
     dispatcher,
@@ -64,15 +68,16 @@ export async function startTestAgent(config: AgentConfig, dir: string, opts: Age
     dm,
     dispatcher,
     router,
+    requests,
     async request(request, requester = ADMIN_REQUESTER) {
       const bytes = encodeMsg(buildRequest(`test-${++seq}`, request));
       const reply = await dispatcher.handle(decodeMsg(bytes), requester);
       if (!reply) throw new Error('no reply');
       return decodeMsg(encodeMsg(reply));
     },
-    close: () => dm.store.close(),
+    close: () => core.close(),
     async reopen(o) {
-      dm.store.close();
+      core.close();
       return startTestAgent(config, dir, o);
     },
   };

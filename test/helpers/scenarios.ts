@@ -1,5 +1,5 @@
 /**
- * The shared scenario list every MTP runs (issue: Get, Set, Add, Delete, GSDM, error): the
+ * The shared scenario list every MTP runs (issue: Get, Set, Add, Delete, GSDM, error, Operate): the
  * same USP conversation over MQTT, STOMP and WebSocket, through a TestController.
  */
 import type { Test } from 'tap';
@@ -37,4 +37,13 @@ export async function runScenarios(t: Test, ctrl: TestController, label: string)
 
   const del = await ctrl.request({ delete: { allowPartial: false, objPaths: [row] } });
   t.strictSame(del.body.response?.deleteResp?.deletedObjResults?.[0]?.operStatus?.operSuccess?.affectedPaths, [row], `${label}: Delete removed the row`);
+
+  // Operate: an async command gets a Request row (R-OPR.0); a sync command (Cancel) answers with output args.
+  const timer = await ctrl.request({ operate: { command: 'Device.ScheduleTimer()', commandKey: `${label}-timer`, sendResp: true, inputArgs: { DelaySeconds: '3600' } } });
+  const reqObjPath = timer.body.response?.operateResp?.operationResults?.[0]?.reqObjPath ?? '';
+  t.match(reqObjPath, /^Device\.LocalAgent\.Request\.\d+$/, `${label}: Operate ScheduleTimer() answered with its Request row`);
+  const req = await ctrl.request({ get: { paramPaths: [`${reqObjPath}.`] } });
+  t.match(req.body.response?.getResp?.reqPathResults?.[0]?.resolvedPathResults?.[0]?.resultParams, { Command: 'Device.ScheduleTimer()', CommandKey: `${label}-timer`, Originator: ctrl.endpointId }, `${label}: the Request row names command, key and controller`);
+  const cancel = await ctrl.request({ operate: { command: `${reqObjPath}.Cancel()`, sendResp: true } });
+  t.strictSame(cancel.body.response?.operateResp?.operationResults?.[0]?.reqOutputArgs?.outputArgs, {}, `${label}: Operate Cancel() answered with its (empty) output args`);
 }

@@ -112,7 +112,8 @@ t.test('a new user starts the agent, reads, adds a subscription, restarts and fi
   t.match(info.stdout, /^Device\.DeviceInfo\.Manufacturer = \S/m, 'prints Path = value lines');
   t.equal(info.stderr, '');
 
-  const add = await cli(dir, 'add', 'Device.LocalAgent.Subscription.', 'ID=s1', 'NotifType=ValueChange', 'ReferenceList=Device.DeviceInfo.');
+  // Persistent=true: a non-persistent subscription is removed when the agent restarts (TR-181 Subscription.{i}.Persistent).
+  const add = await cli(dir, 'add', 'Device.LocalAgent.Subscription.', 'ID=s1', 'NotifType=ValueChange', 'ReferenceList=Device.DeviceInfo.', 'Persistent=true');
   t.equal(add.code, 0, 'add exits 0', { stderr: add.stderr });
   t.match(add.stdout, /^created Device\.LocalAgent\.Subscription\.1\./m, 'prints the created path');
 

@@ -69,3 +69,30 @@ t.test('a missing file and broken JSON give one clear problem each', async (t) =
   const err = t.throws(() => loadConfig(broken)) as ConfigError;
   t.equal(err.problems.length, 1);
 });
+
+t.test('platform.rebootCommand / factoryResetCommand: argv lists, validated like the other settings', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'usp-cfg-platform-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.same(loadConfig(undefined, { dataDir: dir }).platform, { rebootCommand: undefined, factoryResetCommand: undefined }, 'default: none (the agent restarts its own process)');
+  const cfg = loadConfig(undefined, { dataDir: dir, sets: ['platform.rebootCommand=["systemctl","reboot"]', 'platform.factoryResetCommand=["/usr/sbin/reset-config","--all"]'] });
+  t.same(cfg.platform, { rebootCommand: ['systemctl', 'reboot'], factoryResetCommand: ['/usr/sbin/reset-config', '--all'] });
+  const err = t.throws(() => loadConfig(undefined, { dataDir: dir, sets: ['platform.rebootCommand="reboot now"', 'platform.factoryResetCommand=[]', 'platform.powerOff=1'] })) as ConfigError;
+  t.match(err.problems, [/^platform\.powerOff: unknown setting/, /^platform\.rebootCommand: must be a command/, /^platform\.factoryResetCommand: must be a command/], 'every problem, with its location');
+});
+
+t.test('notify.liveSampleSeconds: default 5, 0 turns sampling off, bad values are config problems', async (t) => {
+  const dir = tempDir(t);
+  t.equal(loadConfig(undefined, { dataDir: dir }).notify.liveSampleSeconds, 5);
+  t.equal(loadConfig(undefined, { dataDir: dir, sets: ['notify.liveSampleSeconds=0'] }).notify.liveSampleSeconds, 0);
+  t.equal(loadConfig(undefined, { dataDir: dir, sets: ['notify.liveSampleSeconds=60'] }).notify.liveSampleSeconds, 60);
+  const bad = (() => {
+    try {
+      loadConfig(undefined, { dataDir: dir, sets: ['notify.liveSampleSeconds=-1', 'notify.colour=1'] });
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
+  t.ok(bad instanceof ConfigError);
+  t.match((bad as ConfigError).problems, [/^notify\.colour: unknown setting/, /^notify\.liveSampleSeconds: must be an integer/]);
+});

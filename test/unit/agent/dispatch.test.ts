@@ -74,10 +74,10 @@ t.test('Register, Deregister and Notify requests are answered with Error 7001 an
   }
 });
 
-t.test('Operate is answered with Error 7001 while it is not implemented', async (t) => {
+t.test('Operate on a command outside the supported data model is answered with Error 7026 (R-OPR.1)', async (t) => {
   const agent = await agentFor(t);
-  const reply = await request(agent.dispatcher, 'op-1', { operate: { command: 'Device.Reboot()', commandKey: 'k', sendResp: true } });
-  expectError(t, reply, 'op-1', UspErrorCode.MessageNotSupported, 'Operate');
+  const reply = await request(agent.dispatcher, 'op-1', { operate: { command: 'Device.NoSuchCommand()', commandKey: 'k', sendResp: true } });
+  expectError(t, reply, 'op-1', UspErrorCode.InvalidPath, 'Operate');
   const get = await agent.request({ get: { paramPaths: ['Device.DeviceInfo.SoftwareVersion'] } });
   t.equal(get.body.msgBody, 'response', 'the agent keeps answering afterwards');
 });

@@ -35,6 +35,13 @@ const VENDOR: AgentOptions = {
   },
 };
 
+/** Implementations for schema commands the agent does not run itself (firmware, diagnostics): they then appear with the schema's arguments. */
+const SCHEMA_STUBS: AgentOptions = {
+  register: (dm) => {
+    for (const path of ['Device.DeviceInfo.FirmwareImage.{i}.Download()', 'Device.DeviceInfo.FirmwareImage.{i}.Activate()', 'Device.SelfTestDiagnostics()']) dm.command(path, { run: () => ({}) });
+  },
+};
+
 async function agentFor(t: Test, opts: AgentOptions = {}): Promise<TestAgent> {
   const { agent, cleanup } = await freshAgent(opts);
   t.teardown(cleanup);
@@ -78,8 +85,8 @@ t.test('first_level_only=true: the object with its members plus its immediate ch
   t.ok(param(first, 'EndpointID'), 'it carries its params');
   t.same(
     first?.supportedCommands?.map((c) => c.commandName),
-    ['AddCertificate()'],
-    'its commands',
+    [],
+    'its commands: none, AddCertificate() is not implemented so not supported',
   );
   t.same(first?.supportedEvents?.map((e) => e.eventName).sort(), ['Periodic!', 'TransferComplete!', 'WakeUp!'], 'its events');
   const expected = [...(agent.dm.registry.node('Device.LocalAgent.')?.children.values() ?? [])].map((n) => n.path);
@@ -100,8 +107,8 @@ t.test('first_level_only=false: every descendant once, each with its own members
   const mqtt = obj(r, 'Device.LocalAgent.Controller.{i}.MTP.{i}.MQTT.');
   t.ok(param(mqtt, 'Topic'), 'deep objects carry their params');
   t.same(
-    obj(r, 'Device.LocalAgent.Controller.{i}.E2ESession.')?.supportedCommands?.map((c) => c.commandName),
-    ['Reset()'],
+    [obj(r, 'Device.LocalAgent.Controller.{i}.'), obj(r, 'Device.LocalAgent.Request.{i}.')].map((o) => o?.supportedCommands?.map((c) => c.commandName)),
+    [['SendOnBoardRequest()'], ['Cancel()']],
     'and their commands',
   );
   t.same(
@@ -190,17 +197,15 @@ t.test('GetSupportedDM of the whole Device. tree lists every supported object wi
     for (const e of o.supportedEvents ?? []) if (!(e.eventName ?? '').endsWith('!')) bad.push(`${p}${e.eventName}: name without !`);
   }
   t.same(bad, [], 'no UNKNOWN (0) value_type / value_change / command_type, no malformed entries');
-  t.ok(params > 500 && commands > 10, `${params} params and ${commands} commands checked`);
+  t.ok(params > 500 && commands >= 5, `${params} params and ${commands} commands checked`);
   t.same(
     obj(r, 'Device.')?.supportedCommands?.map((c) => [c.commandName, c.commandType]),
     [
       ['Reboot()', CmdType.CMD_SYNC],
       ['FactoryReset()', CmdType.CMD_SYNC],
-      ['SelfTestDiagnostics()', CmdType.CMD_ASYNC],
-      ['PacketCaptureDiagnostics()', CmdType.CMD_ASYNC],
       ['ScheduleTimer()', CmdType.CMD_ASYNC],
     ],
-    'Device. commands with their sync/async type',
+    'Device. commands with their sync/async type: only the implemented ones',
   );
 });
 
@@ -214,6 +219,8 @@ t.test('paths outside the supported data model give 7026 inside the result, neve
     'Device.LocalAgent.NoSuchParam',
     'Device.NoSuchCommand()',
     'Device.DeviceInfo.FirmwareImage.{i}.Upload()',
+    // In the TR-181 schema, but not implemented: not part of the supported data model.
+    'Device.SelfTestDiagnostics()',
     'Device.NoSuchEvent!',
     'Device.Reboot!',
     'Device.Boot()',
@@ -264,7 +271,7 @@ t.test('writeOnceReadOnly is reported as PARAM_READ_WRITE; read-only and derived
 });
 
 t.test('a command path returns only that command, whatever the flags (TP-469 1.105)', async (t) => {
-  const agent = await agentFor(t);
+  const agent = await agentFor(t, SCHEMA_STUBS);
   for (const flags of [
     { firstLevelOnly: false, ...NONE },
     { firstLevelOnly: true, ...ALL },

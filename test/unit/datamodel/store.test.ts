@@ -214,3 +214,29 @@ t.test('loading ignores stored rows and values the data model does not support',
   t.equal(logged.filter((l) => l.startsWith('DM-W01')).length, 4, 'each ignored row is logged once');
   t.equal(dm.counters.get(CTRL), 2);
 });
+
+t.test('pending notifications: kept across a reopen, replaced by msg_id, deleted, and wiped by clear()', async (t) => {
+  const { open } = tempStore(t);
+  const s = open();
+  const n = { msgId: 'n-1', controller: `${CTRL}1.`, endpointId: 'proto::c', msg: new Uint8Array([1, 2, 3]), firstSent: 1000, expires: 61_000 };
+  s.putNotification(n);
+  s.putNotification({ ...n, msgId: 'n-0', firstSent: 500 });
+  s.putNotification({ ...n, msg: new Uint8Array([9]) });
+  s.close();
+  const again = open();
+  t.strictSame(
+    again.loadNotifications().map((x) => [x.msgId, [...x.msg], x.firstSent, x.expires]),
+    [
+      ['n-0', [1, 2, 3], 500, 61_000],
+      ['n-1', [9], 1000, 61_000],
+    ],
+    'oldest first; the same msg_id replaces the earlier copy',
+  );
+  again.deleteNotification('n-0');
+  t.strictSame(
+    again.loadNotifications().map((x) => x.msgId),
+    ['n-1'],
+  );
+  again.clear();
+  t.strictSame(again.loadNotifications(), [], 'db reset forgets them too');
+});

@@ -1,0 +1,192 @@
+/**
+ * The controller side of the transport benchmark: a lean USP client over MQTT 5 (mqtt.js) or
+ * wss (ws), with the controller's certificate. It sends Get Records and matches replies by
+ * msg_id, read straight from the protobuf bytes (Record.no_session_context.payload →
+ * Msg.header.msg_id), so the client does the same small amount of work per reply whether the
+ * peer is the agent or the echo (the floor). Used by bench/mtp.ts only.
+ */
+import { readFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
+import { MqttClient } from 'mqtt';
+import { WebSocket } from 'ws';
+import type { RawData } from 'ws';
+import { buildRecord, buildRequest, decodeMsg, decodeRecord, encodeMsg, encodeRecord } from '../proto/index.js';
+import type { DecodedMsg } from '../proto/index.js';
+import { AGENT_EID, CTRL_EID, CTRL_TOPIC, MQTT_QOS, USP_CONTENT_TYPE } from './mtp-shared.js';
+import type { TlsPaths } from './mtp-shared.js';
+
+/** One connection; `send` takes whole Records, `onRecord` gets whole Records. */
+export interface Wire {
+  send(bytes: Uint8Array): void;
+  onRecord: (bytes: Uint8Array) => void;
+  close(): Promise<void>;
+}
+
+const pems = (t: TlsPaths): { cert: Buffer; key: Buffer; ca: Buffer } => ({ cert: readFileSync(t.cert), key: readFileSync(t.key), ca: readFileSync(t.ca) });
+
+/** MQTT 5 over TLS, subscribed to CTRL_TOPIC; publishes to `target()` with Response Topic and Content Type. */
+export async function mqttWire(port: number, tls: TlsPaths, target: () => string): Promise<Wire> {
+  const material = pems(tls);
+  const client = new MqttClient(
+    () => {
+      const s = tlsConnect({ host: '127.0.0.1', port, ...material, minVersion: 'TLSv1.2', rejectUnauthorized: true });
+      s.setNoDelay(true);
+      return s;
+    },
+    { protocolVersion: 5, clientId: `bench-ctrl-${process.pid}`, clean: true, reconnectPeriod: 0, connectTimeout: 10_000, keepalive: 60 },
+  );
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  client.on('error', (e) => process.stderr.write(`bench mqtt client: ${e.message}\n`));
+  await client.subscribeAsync(CTRL_TOPIC, { qos: MQTT_QOS });
+  const props = { responseTopic: CTRL_TOPIC, contentType: USP_CONTENT_TYPE };
+  const wire: Wire = {
+    send: (bytes) => {
+      client.publish(target(), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { qos: MQTT_QOS, properties: props });
+    },
+    onRecord: () => undefined,
+    close: () => client.endAsync(),
+  };
+  client.on('message', (_topic, payload) => wire.onRecord(payload));
+  return wire;
+}
+
+/** wss with mutual TLS and subprotocol v1.usp, like a controller reaching the agent's server MTP. */
+export async function wsWire(port: number, path: string, tls: TlsPaths): Promise<Wire> {
+  const ws = new WebSocket(`wss://127.0.0.1:${port}${path}?eid=${CTRL_EID}`, ['v1.usp'], { ...pems(tls), perMessageDeflate: false, handshakeTimeout: 10_000 });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  ws.on('error', (e) => process.stderr.write(`bench ws client: ${e.message}\n`));
+  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+  const wire: Wire = {
+    send: (bytes) => ws.send(bytes, { binary: true }),
+    onRecord: () => undefined,
+    close: async () => {
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+      const t = setTimeout(() => ws.terminate(), 2000);
+      await closed;
+      clearTimeout(t);
+    },
+  };
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (isBinary) wire.onRecord(data as Buffer);
+  });
+  return wire;
+}
+
+/** Bytes of length-delimited field `field` of the protobuf message in `b`, or undefined. */
+function lenField(b: Uint8Array, field: number): Uint8Array | undefined {
+  let i = 0;
+  const varint = (): number => {
+    let v = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      const x = b[i++] ?? 0;
+      v += (x & 0x7f) * 2 ** shift;
+      if (x < 0x80) return v;
+    }
+    return v;
+  };
+  while (i < b.length) {
+    const key = varint();
+    const wt = key & 7;
+    if (wt === 0) varint();
+    else if (wt === 1) i += 8;
+    else if (wt === 5) i += 4;
+    else if (wt === 2) {
+      const len = varint();
+      if (key >>> 3 === field) return b.subarray(i, i + len);
+      i += len;
+    } else return undefined;
+  }
+  return undefined;
+}
+
+/** msg_id of a no_session_context Record (field 7 → payload 2 → Msg.header 1 → msg_id 1); undefined for other Records. */
+export function msgIdOf(record: Uint8Array): string | undefined {
+  const nsc = lenField(record, 7);
+  const payload = nsc && lenField(nsc, 2);
+  const header = payload && lenField(payload, 1);
+  const id = header && lenField(header, 1);
+  return id && Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1');
+}
+
+/** The Record of a Get Device.DeviceInfo. with this msg_id, from the controller to the agent. */
+export function getRecord(msgId: string): Uint8Array {
+  return encodeRecord(buildRecord({ toId: AGENT_EID, fromId: CTRL_EID, payload: encodeMsg(buildRequest(msgId, { get: { paramPaths: ['Device.DeviceInfo.'] } })) }));
+}
+
+/** Sends one request and returns the fully decoded reply Msg (checks, not timing). */
+export function requestOnce(wire: Wire, msgId: string, timeoutMs = 10_000): Promise<{ msg: DecodedMsg; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no reply to ${msgId} within ${timeoutMs} ms`)), timeoutMs);
+    wire.onRecord = (bytes) => {
+      if (msgIdOf(bytes) !== msgId) return;
+      clearTimeout(timer);
+      const rec = decodeRecord(bytes);
+      resolve({ msg: decodeMsg(rec.noSessionContext?.payload ?? new Uint8Array()), bytes: bytes.length });
+    };
+    wire.send(getRecord(msgId));
+  });
+}
+
+export interface RunFigures {
+  readonly count: number;
+  readonly seconds: number;
+  readonly perSec: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+let runSeq = 0;
+
+/**
+ * Keeps `depth` requests in flight (1 = sequential) for `seconds`, then waits for the last
+ * replies. Latency is send → matching reply. Rejects if no reply comes for `stallMs`.
+ */
+export function load(wire: Wire, depth: number, seconds: number, stallMs = 10_000): Promise<RunFigures> {
+  const prefix = `r${++runSeq}-`;
+  const sentAt = new Map<string, number>();
+  const lat: number[] = [];
+  let n = 0;
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    let last = start;
+    const sendOne = (): void => {
+      const id = prefix + ++n;
+      const bytes = getRecord(id);
+      sentAt.set(id, performance.now());
+      wire.send(bytes);
+    };
+    const watchdog = setInterval(() => {
+      if (performance.now() - last > stallMs) {
+        clearInterval(watchdog);
+        wire.onRecord = () => undefined;
+        reject(new Error(`no reply for ${stallMs} ms (${sentAt.size} in flight, ${lat.length} answered)`));
+      }
+    }, 250);
+    wire.onRecord = (bytes) => {
+      const id = msgIdOf(bytes);
+      const t0 = id === undefined ? undefined : sentAt.get(id);
+      if (id === undefined || t0 === undefined) return; // connect records, replies from an earlier run
+      const now = performance.now();
+      sentAt.delete(id);
+      lat.push(now - t0);
+      last = now;
+      if (now < end) sendOne();
+      else if (sentAt.size === 0) {
+        clearInterval(watchdog);
+        wire.onRecord = () => undefined;
+        const elapsed = (now - start) / 1000;
+        lat.sort((a, b) => a - b);
+        const q = (p: number): number => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
+        resolve({ count: lat.length, seconds: elapsed, perSec: lat.length / elapsed, p50: q(0.5), p99: q(0.99) });
+      }
+    };
+    for (let i = 0; i < depth; i++) sendOne();
+  });
+}
