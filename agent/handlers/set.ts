@@ -81,17 +81,17 @@ async function setOne(
   const results: UpdatedInstanceResult[] = [];
   for (const t of res.targets) {
     if (t.kind !== 'inst') continue;
-    results.push(await setInstance(txn, t.inst, settings, ctx));
+    results.push(setInstance(txn, t.inst, settings, ctx));
   }
   return results;
 }
 
-async function setInstance(
+function setInstance(
   txn: Txn,
   inst: ObjInstance,
   settings: readonly usp.Set.UpdateParamSetting.$Shape[],
   ctx: HandlerContext,
-): Promise<UpdatedInstanceResult> {
+): UpdatedInstanceResult {
   const paramErrs: ParameterError[] = [];
   const requiredErrs: ParameterError[] = [];
   const updatedParams: Record<string, string> = {};

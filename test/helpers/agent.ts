@@ -47,7 +47,7 @@ let seq = 0;
 /** Makes a config in a fresh temporary folder (removed in teardown by the caller's `t.teardown(cleanup)`). */
 export function tempConfig(extra: Record<string, unknown> = {}): { config: AgentConfig; dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'usp-agent-test-'));
-  const config = { ...loadConfig(undefined, { dataDir: dir }), endpointId: AGENT_EID, ...extra } as AgentConfig;
+  const config = { ...loadConfig(undefined, { dataDir: dir }), endpointId: AGENT_EID, ...extra };
   return { config, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -7,7 +7,7 @@ import { DataModel } from '../../datamodel/model.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import { Registry } from '../../datamodel/registry.js';
 import { loadTr181 } from '../../datamodel/schema/index.js';
-import { Store } from '../../datamodel/store.js';
+import type { Store } from '../../datamodel/store.js';
 import type { ChangeSet } from '../../datamodel/store.js';
 import type { Txn } from '../../datamodel/txn.js';
 

@@ -75,7 +75,7 @@ const VALID: Valid[] = [
   ['relative single name with allowRelative', 'Enable', [], param('Enable'), false, { allowRelative: true }],
   ['relative path may address a child table', 'IPv4Address.2.Enable', [name('IPv4Address'), inst(2)], param('Enable'), false, { allowRelative: true }],
   ['64 segments including the leaf', `Device.${'A.'.repeat(62)}B`, names(`Device.${'A.'.repeat(61)}A`), param('B'), false],
-  ['32 components', `Device.A.[${Array(32).fill('x==1').join('&&')}].`, [...names('Device.A'), search(...Array(32).fill(cmp('x', '==', num('1'))))], OBJ, true],
+  ['32 components', `Device.A.[${Array(32).fill('x==1').join('&&')}].`, [...names('Device.A'), search(...Array.from({ length: 32 }, () => cmp('x', '==', num('1'))))], OBJ, true],
 ];
 
 function isDeepFrozen(v: unknown): boolean {
