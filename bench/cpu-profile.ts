@@ -47,10 +47,15 @@ export function summarizeProfile(file: string, root: string, top = 15): string[]
   const selfBy = new Map<string, number>();
   const inclBy = new Map<string, number>();
   const areaBy = new Map<string, number>();
+  const byProfiler = (id: number): boolean => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) if (byId.get(cur)?.callFrame.url === 'node:inspector') return true;
+    return false;
+  };
   let busy = 0;
   for (const [id, us] of self) {
     const n = byId.get(id);
-    if (!n || IDLE.has(n.callFrame.functionName)) continue;
+    // Idle time, and the profiler's own work (node:inspector), are left out.
+    if (!n || IDLE.has(n.callFrame.functionName) || byProfiler(id)) continue;
     busy += us;
     const key = frameKey(n, root);
     selfBy.set(key, (selfBy.get(key) ?? 0) + us);
@@ -74,7 +79,7 @@ export function summarizeProfile(file: string, root: string, top = 15): string[]
       .slice(0, k)
       .map(([name, us]) => `    ${pct(us)}  ${name}`);
   return [
-    `  busy time ${(busy / 1000).toFixed(0)} ms (idle excluded); self time by area:`,
+    `  busy time ${(busy / 1000).toFixed(0)} ms (idle and the profiler excluded); self time by area:`,
     ...rows(areaBy, 12),
     `  top ${top} functions by self time:`,
     ...rows(selfBy, top),

@@ -39,7 +39,8 @@ export async function mqttWire(port: number, tls: TlsPaths, target: () => string
     client.once('connect', () => resolve());
     client.once('error', reject);
   });
-  client.on('error', (e) => process.stderr.write(`bench mqtt client: ${e.message}\n`));
+  let closing = false;
+  client.on('error', (e) => closing || process.stderr.write(`bench mqtt client: ${e.message}\n`));
   await client.subscribeAsync(CTRL_TOPIC, { qos: MQTT_QOS });
   const props = { responseTopic: CTRL_TOPIC, contentType: USP_CONTENT_TYPE };
   const wire: Wire = {
@@ -47,7 +48,10 @@ export async function mqttWire(port: number, tls: TlsPaths, target: () => string
       client.publish(target(), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { qos: MQTT_QOS, properties: props });
     },
     onRecord: () => undefined,
-    close: () => client.endAsync(),
+    close: () => {
+      closing = true; // a PUBACK racing the DISCONNECT is not worth a message
+      return client.endAsync();
+    },
   };
   client.on('message', (_topic, payload) => wire.onRecord(payload));
   return wire;
@@ -144,10 +148,11 @@ export interface RunFigures {
 let runSeq = 0;
 
 /**
- * Keeps `depth` requests in flight (1 = sequential) for `seconds`, then waits for the last
- * replies. Latency is send → matching reply. Rejects if no reply comes for `stallMs`.
+ * Keeps `depth` requests in flight (1 = sequential) for `seconds` (or until `maxCount` were
+ * sent), then waits for the last replies. Latency is send → matching reply. Rejects if no
+ * reply comes for `stallMs`.
  */
-export function load(wire: Wire, depth: number, seconds: number, stallMs = 10_000): Promise<RunFigures> {
+export function load(wire: Wire, depth: number, seconds: number, maxCount = 2_000_000, stallMs = 10_000): Promise<RunFigures> {
   const prefix = `r${++runSeq}-`;
   const sentAt = new Map<string, number>();
   const lat: number[] = [];
@@ -177,7 +182,7 @@ export function load(wire: Wire, depth: number, seconds: number, stallMs = 10_00
       sentAt.delete(id);
       lat.push(now - t0);
       last = now;
-      if (now < end) sendOne();
+      if (now < end && n < maxCount) sendOne();
       else if (sentAt.size === 0) {
         clearInterval(watchdog);
         wire.onRecord = () => undefined;

@@ -1,3 +1,4 @@
+import $protobuf from 'protobufjs/minimal.js';
 import { usp_record } from './generated/usp-record.js';
 import { ProtoDecodeError } from './decode-error.js';
 import { StompVersion } from './enums.js';
@@ -23,9 +24,21 @@ export interface BuildRecordOptions extends RecordAddress {
   readonly senderCert?: Uint8Array;
 }
 
+// Reused across calls, as in msg.ts (encode is synchronous; finish() resets the writer).
+let writer = $protobuf.Writer.create();
+
 /** Serializes a USP Record to protobuf bytes. */
 export function encodeRecord(rec: UspRecord): Uint8Array {
-  return usp_record.Record.encode(rec).finish();
+  try {
+    return usp_record.Record.encode(rec, writer).finish();
+  } catch (e) {
+    // A failed encode can leave forks open: start over with a fresh writer.
+    writer = $protobuf.Writer.create();
+    throw e;
+  } finally {
+    // finish() copies out but keeps the position; a balanced encode resets to 0.
+    writer.reset();
+  }
 }
 
 /**

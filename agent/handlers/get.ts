@@ -46,10 +46,12 @@ async function getOne(path: string, maxDepth: number, ctx: HandlerContext): Prom
     }
     return out;
   }
+  const pending: Promise<void>[] = [];
   for (const t of res.targets) {
-    if (t.kind === 'inst') await collect(t.inst, maxDepth === 0 ? Infinity : maxDepth, ctx, out);
-    else for (const row of t.parent.rows(t.node.name)) await collect(row, maxDepth === 0 ? Infinity : maxDepth, ctx, out);
+    if (t.kind === 'inst') collect(t.inst, maxDepth === 0 ? Infinity : maxDepth, ctx, out, pending);
+    else for (const row of t.parent.rows(t.node.name)) collect(row, maxDepth === 0 ? Infinity : maxDepth, ctx, out, pending);
   }
+  if (pending.length > 0) await Promise.all(pending);
   return out;
 }
 
@@ -57,18 +59,21 @@ async function getOne(path: string, maxDepth: number, ctx: HandlerContext): Prom
  * One ResolvedPathResult per object and sub-object instance (USP ≥1.2), params keyed by name
  * relative to that object; `depth` 1 means the object's own params only (R-GET.5).
  */
-async function collect(inst: ObjInstance, depth: number, ctx: HandlerContext, out: ResolvedPathResult[]): Promise<void> {
+function collect(inst: ObjInstance, depth: number, ctx: HandlerContext, out: ResolvedPathResult[], pending: Promise<void>[]): void {
   const resultParams: Record<string, string> = {};
   for (const p of inst.node.params.values()) {
+    const name = p.def.name;
     try {
       const v = readForRequester(ctx, inst, p);
-      resultParams[p.def.name] = typeof v === 'string' ? v : await v;
+      // Synchronous values (stored, derived, most getters) are written at once; only async getters wait.
+      if (typeof v === 'string') resultParams[name] = v;
+      else pending.push(v.then((x) => void (resultParams[name] = x), () => undefined));
     } catch {
       // A failing live getter leaves that one parameter out rather than failing the whole object (logged by the model).
     }
   }
   out.push({ resolvedPath: inst.path, resultParams });
   if (depth <= 1) return;
-  for (const child of inst.objects.values()) await collect(child, depth - 1, ctx, out);
-  for (const rows of inst.tables.values()) for (const row of rows.values()) await collect(row, depth - 1, ctx, out);
+  for (const child of inst.objects.values()) collect(child, depth - 1, ctx, out, pending);
+  for (const rows of inst.tables.values()) for (const row of rows.values()) collect(row, depth - 1, ctx, out, pending);
 }
