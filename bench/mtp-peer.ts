@@ -43,7 +43,12 @@ async function startAgent(spec: Extract<PeerSpec, { mode: 'agent' }>): Promise<S
       'log.level=warn',
       `tls=${JSON.stringify(spec.tls)}`,
       `mtps=${JSON.stringify(mtps)}`,
-      `controllers=${JSON.stringify([{ endpointId: CTRL_EID, mtps: spec.mqttPort === undefined ? [] : [{ protocol: 'MQTT', topic: CTRL_TOPIC }] }])}`,
+      `controllers=${JSON.stringify(
+        (spec.controllers ?? [{ endpointId: CTRL_EID, topic: CTRL_TOPIC }]).map((c) => ({
+          endpointId: c.endpointId,
+          mtps: spec.mqttPort === undefined ? [] : [{ protocol: 'MQTT', topic: c.topic }],
+        })),
+      )}`,
     ],
   });
   const agent = await createAgent(config);

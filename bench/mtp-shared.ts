@@ -27,7 +27,14 @@ export interface TlsPaths {
 /** The child's job, given as JSON in argv[2]. */
 export type PeerSpec =
   /** The real agent (createAgent) with a WebSocket server MTP and, when mqttPort is set, an MQTT 5 MTP. */
-  | { readonly mode: 'agent'; readonly dataDir: string; readonly tls: TlsPaths; readonly mqttPort?: number }
+  | {
+      readonly mode: 'agent';
+      readonly dataDir: string;
+      readonly tls: TlsPaths;
+      readonly mqttPort?: number;
+      /** Controllers with their MQTT topics (default: CTRL_EID on CTRL_TOPIC); bench/notify-latency.ts lists two. */
+      readonly controllers?: readonly { readonly endpointId: string; readonly topic: string }[];
+    }
   /** An MQTT 5 client subscribed to ECHO_TOPIC that republishes each payload to its Response Topic. */
   | { readonly mode: 'echo-mqtt'; readonly mqttPort: number; readonly tls: TlsPaths }
   /** A wss server (mutual TLS, v1.usp) that sends every binary message back. */

@@ -369,3 +369,10 @@ t.test('Search expressions may descend into single-instance sub-objects and foll
   );
   t.equal(rs[3]?.errCode, 7026, 'a search path may not cross into a child table');
 });
+
+t.test('Device.LocalAgent.SupportedProtocols lists the MTPs this build runs', async (t) => {
+  const { agent, cleanup } = await freshAgent();
+  t.teardown(cleanup);
+  const reply = await agent.request({ get: { paramPaths: ['Device.LocalAgent.SupportedProtocols'] } });
+  t.equal(reply.body.response?.getResp?.reqPathResults?.[0]?.resolvedPathResults?.[0]?.resultParams?.['SupportedProtocols'], 'WebSocket,STOMP,MQTT');
+});
