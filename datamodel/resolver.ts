@@ -173,7 +173,7 @@ async function matches(dm: DataModel, row: ObjInstance, comps: readonly SearchCo
     checkLiteral(param, c, raw);
     let ok = false;
     for (const v of values) {
-      if (compare(param, v.value, c)) {
+      if (compareSearch(param, v.value, c)) {
         ok = true;
         break;
       }
@@ -234,7 +234,8 @@ function checkLiteral(param: ParamNode, c: SearchComponent, raw: string): void {
   if (c.op === '~=' && !param.def.list) throw new InvalidPathSyntaxError(`'${raw}': '~=' needs a list parameter, ${param.def.name} is not one`, raw);
 }
 
-function compare(param: ParamNode, value: string, c: SearchComponent): boolean {
+/** One search-expression component against a parameter value (typed, R-ARC.9); shared with the notifier. */
+export function compareSearch(param: ParamNode, value: string, c: SearchComponent): boolean {
   const lit = c.value.kind === 'boolean' ? String(c.value.value) : c.value.value;
   if (c.op === '~=') return listContains(param.def, value, lit);
   let r: number;

@@ -11,7 +11,8 @@ import type { ObjInstance } from '../../datamodel/instances.js';
 import type { DataModel } from '../../datamodel/model.js';
 import type { ParamNode } from '../../datamodel/nodes.js';
 import type { ParsedPath, RefFollow, SearchComponent } from '../../datamodel/path.js';
-import { compareValues, listContains, splitList } from '../../datamodel/types.js';
+import { compareSearch } from '../../datamodel/resolver.js';
+import { splitList } from '../../datamodel/types.js';
 import { UspError } from '../../datamodel/errors.js';
 
 /** The objects a path's object part selects. */
@@ -148,28 +149,11 @@ function matches(dm: DataModel, row: ObjInstance, comps: readonly SearchComponen
 }
 
 function compare(param: ParamNode, value: string, c: SearchComponent): boolean {
-  const lit = c.value.kind === 'boolean' ? String(c.value.value) : c.value.value;
-  let r: number;
   try {
-    if (c.op === '~=') return listContains(param.def, value, lit);
-    r = param.def.list ? (value === lit ? 0 : 1) : compareValues(param.def, value, lit);
+    return compareSearch(param, value, c);
   } catch (e) {
-    // As in the resolver: a literal that does not parse as the type never matches.
-    if (UspError.is(e)) return c.op === '!=';
+    // As in the resolver: a value that does not parse as the type never matches.
+    if (UspError.is(e)) return false;
     throw e;
-  }
-  switch (c.op) {
-    case '==':
-      return r === 0;
-    case '!=':
-      return r !== 0;
-    case '<':
-      return r < 0;
-    case '>':
-      return r > 0;
-    case '<=':
-      return r <= 0;
-    case '>=':
-      return r >= 0;
   }
 }
