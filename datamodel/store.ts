@@ -53,11 +53,23 @@ export interface ChangeSet {
 /** Upper bound for a prefix range scan: every string starting with `p` sorts below it. */
 const prefixEnd = (p: string): string => p + '\u{10FFFF}';
 
+export interface StoreOptions {
+  /**
+   * Largest size of the database in bytes (SQLite max_page_count, rounded down to whole pages;
+   * never below what is already stored); undefined or 0 = no limit but the disk's. A change set
+   * that would grow it further fails with SQLITE_FULL, as a full disk does, and is rolled back.
+   */
+  readonly maxBytes?: number;
+}
+
 export class Store {
   private readonly db: Database.Database;
   private readonly stmts;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    opts: StoreOptions = {},
+  ) {
     try {
       if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
       this.db = new Database(file);
@@ -65,6 +77,7 @@ export class Store {
       this.db.pragma('synchronous = FULL');
       this.db.pragma('foreign_keys = OFF');
       this.migrate();
+      if (opts.maxBytes) this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(opts.maxBytes / (this.db.pragma('page_size', { simple: true }) as number)))}`);
     } catch (e) {
       throw new UspError(UspErrorCode.InternalError, `cannot open database ${file}: ${(e as Error).message}`);
     }
@@ -127,9 +140,8 @@ export class Store {
     try {
       run();
     } catch (e) {
-      const msg = (e as Error).message;
-      const full = /SQLITE_FULL|disk is full|database or disk is full/i.test(msg);
-      throw new UspError(full ? UspErrorCode.ResourcesExceeded : UspErrorCode.InternalError, `database write failed: ${msg}`);
+      // better-sqlite3 has rolled the SQLite transaction back: nothing of `cs` is stored.
+      throw storeWriteError(e);
     }
   }
 
@@ -169,4 +181,15 @@ export class Store {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * A failed write as a USP error: a full disk or database (SQLITE_FULL, also from max_page_count)
+ * is 7005 Resources Exceeded, anything else 7003.
+ */
+function storeWriteError(e: unknown): UspError {
+  const msg = (e as Error).message;
+  const code = (e as { code?: unknown }).code;
+  const full = code === 'SQLITE_FULL' || /SQLITE_FULL|disk is full/i.test(msg);
+  return new UspError(full ? UspErrorCode.ResourcesExceeded : UspErrorCode.InternalError, full ? `no room to store the change (${msg})` : `database write failed: ${msg}`);
 }

@@ -3,7 +3,7 @@
 export { ProtoDecodeError } from './decode-error.js';
 export type { ProtoDecodeErrorKind, ProtoDecodeErrorOptions } from './decode-error.js';
 
-export { encodeMsg, decodeMsg, buildRequest, buildResponse, buildError, requestKind, responseKind, msgTypeForBody } from './msg.js';
+export { encodeMsg, decodeMsg, buildRequest, buildResponse, buildError, requestKind, requestTypeField, responseKind, msgTypeForBody } from './msg.js';
 
 export {
   USP_RECORD_VERSION,

@@ -97,6 +97,40 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Msg.body (2) and Body.request (1), both length-delimited. */
+const BODY_TAG = (2 << 3) | 2;
+const REQUEST_TAG = (1 << 3) | 2;
+
+/**
+ * The wire field number of the first member present in body.request of an encoded Msg, known
+ * or not; undefined when the request is empty or the bytes do not get that far. A decoded
+ * request with no known member but a field here carries a message type from a newer USP
+ * version (R-MSG.1: answer 7001), while an empty one breaks the oneof rule (R-ENC.3: 7004).
+ */
+export function requestTypeField(bytes: Uint8Array): number | undefined {
+  try {
+    const reader = protobuf.Reader.create(bytes);
+    for (const tag of [BODY_TAG, REQUEST_TAG]) {
+      let end: number | undefined;
+      while (reader.pos < reader.len) {
+        const t = reader.uint32();
+        if (t === tag) {
+          end = reader.uint32() + reader.pos;
+          break;
+        }
+        reader.skipType(t & 7);
+      }
+      if (end === undefined) return undefined;
+      // Narrow the reader to the embedded message.
+      reader.len = Math.min(end, reader.len);
+    }
+    return reader.pos < reader.len ? reader.uint32() >>> 3 : undefined;
+  } catch {
+    // Damaged bytes: decodeMsg has already said what is wrong with them.
+    return undefined;
+  }
+}
+
 /** Which request member is set, or undefined (unknown or newer message type, R-MSG.1). */
 export function requestKind(request: Request): RequestKind | undefined {
   return REQUEST_KINDS.find((k) => request[k] != null);

@@ -4,11 +4,16 @@
  * back to the sender. MTPs give it bytes and send back whatever bytes it returns.
  */
 import { UspErrorCode } from '../../datamodel/errors.js';
-import { ProtoDecodeError, buildError, buildRecord, decodeMsg, decodeRecord, disconnectRecord, encodeMsg, encodeRecord } from '../../proto/index.js';
-import type { DecodedRecord, Msg } from '../../proto/index.js';
+import { ProtoDecodeError, buildError, buildRecord, decodeMsg, decodeRecord, disconnectRecord, encodeMsg, encodeRecord, requestKind, requestTypeField } from '../../proto/index.js';
+import type { DecodedMsg, DecodedRecord, Msg } from '../../proto/index.js';
+import { SYSTEM_CLOCK } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { LIMITS_DEFAULTS } from '../config-limits.js';
+import type { RateLimitConfig } from '../config-limits.js';
 import type { Dispatcher } from '../dispatch.js';
 import type { Requester } from '../handlers/context.js';
 import type { Logger } from '../log.js';
+import { Admission } from './admission.js';
 
 export interface RouterOptions {
   readonly endpointId: string;
@@ -18,6 +23,10 @@ export interface RouterOptions {
   readonly maxRecordBytes: number;
   /** Who a controller is (its Controller row, its rights), or undefined to refuse it; called once per message. */
   readonly requesterFor: (endpointId: string) => Requester | undefined;
+  /** Per-controller rate limit and waiting queue (config `limits.rate`); default: no rate limit, 1000 waiting. */
+  readonly rate?: RateLimitConfig;
+  /** Time for the rate limit's token buckets; default: the system clock. */
+  readonly clock?: Clock;
 }
 
 /** What the MTP knows about the peer that sent the bytes. */
@@ -31,8 +40,11 @@ export interface PeerInfo {
 export class RecordRouter {
   /** msg_ids being handled, per sender: a duplicate that arrives meanwhile is ignored (R-MSG.4). */
   private readonly inFlight = new Set<string>();
+  private readonly admission: Admission;
 
-  constructor(private readonly opts: RouterOptions) {}
+  constructor(private readonly opts: RouterOptions) {
+    this.admission = new Admission({ rate: opts.rate ?? LIMITS_DEFAULTS.rate, clock: opts.clock ?? SYSTEM_CLOCK, log: opts.log });
+  }
 
   /** Handles one received Record; returns the encoded reply Record, or undefined when nothing is sent back. */
   async handle(bytes: Uint8Array, peer: PeerInfo = {}): Promise<Uint8Array | undefined> {
@@ -51,7 +63,7 @@ export class RecordRouter {
       return undefined;
     }
     if (rec.toId !== endpointId) {
-      log.debug('REC-D01', `dropped a record for ${rec.toId}`); // R-E2E.1
+      log.debug('REC-D01', `dropped a record for ${printable(rec.toId)}`); // R-E2E.1
       return undefined;
     }
     if (rec.fromId === endpointId) {
@@ -59,7 +71,7 @@ export class RecordRouter {
       return undefined;
     }
     if (peer.certEndpointId !== undefined && peer.certEndpointId !== rec.fromId) {
-      log.warn('REC-W04', `dropped a record from ${rec.fromId}: the TLS peer is ${peer.certEndpointId}`); // R-SEC.0a
+      log.warn('REC-W04', `dropped a record from ${printable(rec.fromId)}: the TLS peer is ${printable(peer.certEndpointId)}`); // R-SEC.0a
       return undefined;
     }
     const reply = (msg: Msg): Uint8Array => encodeRecord(buildRecord({ toId: rec.fromId, fromId: endpointId, payload: encodeMsg(msg) }));
@@ -70,41 +82,67 @@ export class RecordRouter {
       case 'noSessionContext':
         break;
       default:
-        log.debug('REC-D02', `${rec.recordType} record from ${rec.fromId}`);
+        log.debug('REC-D02', `${rec.recordType} record from ${printable(rec.fromId)}`);
         return undefined;
     }
-    if (!rec.version.startsWith('1.')) {
+    if (!/^1\.\d{1,4}$/.test(rec.version)) {
       const id = tryMsgId(rec.noSessionContext?.payload);
-      log.warn('REC-W05', `record version ${rec.version} from ${rec.fromId} is not USP 1.x`);
-      return id === undefined ? undefined : reply(buildError(id, UspErrorCode.InvalidRecordValue, `record version ${rec.version} is not supported; this agent speaks USP 1.4`));
+      log.warn('REC-W05', `record version ${printable(rec.version)} from ${printable(rec.fromId)} is not USP 1.x`);
+      return id === undefined ? undefined : reply(buildError(id, UspErrorCode.InvalidRecordValue, `record version ${printable(rec.version)} is not supported; this agent speaks USP 1.4`));
     }
     let msg;
     try {
       msg = decodeMsg(rec.noSessionContext?.payload ?? new Uint8Array());
     } catch (e) {
       const id = ProtoDecodeError.is(e) ? e.msgId : undefined;
-      log.warn('REC-W06', `bad message from ${rec.fromId}`, e);
+      log.warn('REC-W06', `bad message from ${printable(rec.fromId)}`, e);
       // R-ENC.5 / R-MTP.5: answer 7004 when the msg_id could be read, else stay silent.
       return id === undefined ? undefined : reply(buildError(id, UspErrorCode.InvalidArguments, (e as Error).message));
     }
     const requester = this.opts.requesterFor(rec.fromId);
     if (!requester) {
-      log.warn('REC-W07', `dropped a message from ${rec.fromId}: not an enabled controller of this agent`);
+      log.warn('REC-W07', `dropped a message from ${printable(rec.fromId)}: not an enabled controller of this agent`);
       return undefined;
     }
     const key = `${rec.fromId}\u0000${msg.header.msgId}`;
     if (this.inFlight.has(key)) {
-      log.debug('REC-D03', `ignored duplicate msg_id ${msg.header.msgId} from ${rec.fromId}`);
+      log.debug('REC-D03', `ignored duplicate msg_id ${printable(msg.header.msgId)} from ${printable(rec.fromId)}`);
       return undefined;
+    }
+    const unknownType = unknownRequestType(msg, rec.noSessionContext?.payload);
+    if (unknownType !== undefined) {
+      // R-MSG.1: a message type this agent does not know (a newer USP version's): 7001.
+      log.warn('REC-W10', `message ${printable(msg.header.msgId)} from ${printable(rec.fromId)} has an unknown request type (field ${unknownType})`);
+      return reply(buildError(msg.header.msgId, UspErrorCode.MessageNotSupported, `request type ${unknownType} is not supported by this USP 1.4 agent`));
     }
     this.inFlight.add(key);
     try {
-      const out = await this.opts.dispatcher.handle(msg, requester);
+      const admitted = this.admission.submit(rec.fromId, () => this.opts.dispatcher.handle(msg, requester));
+      if ('refused' in admitted) {
+        // Only requests are answered (R-MSG.0); 7005 is allowed for every message (§Error Codes).
+        if (msg.body.msgBody !== 'request') return undefined;
+        const why = admitted.refused === 'rate' ? 'rate limit exceeded' : 'too many messages waiting';
+        return reply(buildError(msg.header.msgId, UspErrorCode.ResourcesExceeded, `${why}; try again later`));
+      }
+      const out = await admitted.result;
       return out ? reply(out) : undefined;
     } finally {
       this.inFlight.delete(key);
     }
   }
+}
+
+/** The wire field number of a request member this agent does not know, or undefined. */
+function unknownRequestType(msg: DecodedMsg, payload: Uint8Array | null | undefined): number | undefined {
+  const request = msg.body.request;
+  if (msg.body.msgBody !== 'request' || !request || requestKind(request) !== undefined || !payload) return undefined;
+  return requestTypeField(payload);
+}
+
+/** A peer-supplied string fit for an error message and a log line: short, no control characters. */
+function printable(s: string): string {
+  const clean = s.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return clean.length > 32 ? `${clean.slice(0, 32)}...` : clean;
 }
 
 /** The msg_id of a payload that may not decode fully (only the header is needed). */
