@@ -16,17 +16,22 @@ export interface DeviceControl {
   factoryReset(cause: 'LocalFactoryReset' | 'RemoteFactoryReset', commandKey: string, reason: string): void;
 }
 
+/** TR-181 2.18 Reboot()/FactoryReset() Reason: "When absent the implementation must set Reason to 'Unknown'". */
+function reason(input: Readonly<Record<string, string>>): string {
+  return input['Reason'] ?? 'Unknown';
+}
+
 export function registerDevice(dm: Registry, control: DeviceControl): void {
   dm.command('Device.Reboot()', {
     run: (input, ctx) => {
       // TR-181: without a Cause the device SHOULD report RemoteReboot.
-      control.reboot(input['Cause'] === 'LocalReboot' ? 'LocalReboot' : 'RemoteReboot', ctx.commandKey, input['Reason'] ?? '');
+      control.reboot(input['Cause'] === 'LocalReboot' ? 'LocalReboot' : 'RemoteReboot', ctx.commandKey, reason(input));
       return {};
     },
   });
   dm.command('Device.FactoryReset()', {
     run: (input, ctx) => {
-      control.factoryReset(input['Cause'] === 'LocalFactoryReset' ? 'LocalFactoryReset' : 'RemoteFactoryReset', ctx.commandKey, input['Reason'] ?? '');
+      control.factoryReset(input['Cause'] === 'LocalFactoryReset' ? 'LocalFactoryReset' : 'RemoteFactoryReset', ctx.commandKey, reason(input));
       return {};
     },
   });

@@ -48,7 +48,7 @@ t.test('Reboot() is answered before the platform reboots; the next start reports
   await rec.rebooted;
   t.same(rec.calls, ['response', 'reboot'], 'the response first, then the reboot hook');
   const after = await reopen(t, agent);
-  t.same(takeBootCause(after.dm.store), { cause: 'RemoteReboot', commandKey: 'reboot-61', reason: '', firmwareUpdated: false }, 'Boot! cause and command key');
+  t.same(takeBootCause(after.dm.store), { cause: 'RemoteReboot', commandKey: 'reboot-61', reason: 'Unknown', firmwareUpdated: false }, 'Boot! cause and command key');
   t.equal(takeBootCause(after.dm.store).cause, 'LocalReboot', 'a later start without Reboot() is local again');
 });
 
@@ -72,7 +72,7 @@ t.test('FactoryReset(): answered, then device reset, database back to the factor
   t.same(rec.calls, ['response', 'factoryReset', 'reboot'], 'response, platform reset, reboot');
   const after = await reopen(t, agent);
   t.equal(await values(after, 'Device.LocalAgent.Subscription.1.'), undefined, 'the subscription is gone: the database was reset');
-  t.same(takeBootCause(after.dm.store), { cause: 'RemoteFactoryReset', commandKey: 'fr-1', reason: '', firmwareUpdated: false });
+  t.same(takeBootCause(after.dm.store), { cause: 'RemoteFactoryReset', commandKey: 'fr-1', reason: 'Unknown', firmwareUpdated: false });
 });
 
 t.test('an offline `db reset` makes the next Boot! a LocalFactoryReset', async (t) => {
