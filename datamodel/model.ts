@@ -27,7 +27,7 @@ export class DataModel {
     readonly store: Store,
     private readonly log: ModelLog = () => undefined,
   ) {
-    this.tree = new InstanceTree(registry.root);
+    this.tree = new InstanceTree(registry.root, (path, e) => this.log('DM-E06', `reading the live table ${path} failed; its previous rows stay`, e));
   }
 
   /** Loads everything stored into memory. Rows whose table is no longer supported are skipped (and logged). */

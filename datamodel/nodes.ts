@@ -106,13 +106,39 @@ export interface ObjectHooks {
   beforeDelete?: (objPath: string) => void;
 }
 
+/** One row of a live table as the device reports it at this moment. */
+export interface LiveRow {
+  /** Identifies the row from one reading to the next (an interface name, a PID): the same key keeps its instance number. */
+  readonly key: string;
+  /** Values by parameter name; `Stats.BytesSent` names a parameter of a single-instance child object of the row. */
+  readonly values: Readonly<Record<string, string>>;
+}
+
+/** The instance a live table hangs off (the parent row for a nested live table, e.g. `Device.IP.Interface.2.`). */
+export interface LiveParent {
+  readonly path: string;
+  /** Its current values (for a live parent row: what its own reading gave, e.g. `Name`). */
+  readonly values: ReadonlyMap<string, string>;
+}
+
+/**
+ * A table whose rows mirror the device (interfaces, processes) instead of being stored: they are
+ * read from `rows` when a message reaches the table, reused for `maxAgeMs`, never written to
+ * SQLite, and the table and its parameters are read-only to controllers.
+ */
+export interface LiveTable {
+  rows(parent: LiveParent): readonly LiveRow[];
+  readonly maxAgeMs: number;
+}
+
 export interface ObjectNode {
   /** Supported path, e.g. `Device.LocalAgent.Controller.{i}.` (`Device.` for the root). */
   readonly path: string;
   /** Last name segment, e.g. `Controller` (`Device` for the root). */
   readonly name: string;
   readonly parent: ObjectNode | undefined;
-  readonly def: ObjectDef;
+  /** Schema facts; the registry replaces it before freezing when a table becomes live (read-only). */
+  def: ObjectDef;
   readonly isTable: boolean;
   readonly children: Map<string, ObjectNode>;
   readonly params: Map<string, ParamNode>;
@@ -122,4 +148,8 @@ export interface ObjectNode {
   hooks: ObjectHooks;
   /** Maximum rows (tables only); Infinity when unbounded. */
   readonly maxEntries: number;
+  /** Set when this table's rows come from the device (see LiveTable). */
+  live: LiveTable | undefined;
+  /** Child tables that are live, so instances check only these before listing rows. */
+  readonly liveTables: ObjectNode[];
 }

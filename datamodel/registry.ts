@@ -14,6 +14,8 @@ import type {
   CommandRunner,
   EventNode,
   Getter,
+  LiveParent,
+  LiveRow,
   ObjectHooks,
   ObjectNode,
   ParamNode,
@@ -42,6 +44,13 @@ export interface ObjectOptions extends ObjectHooks {
   uniqueKeys?: readonly UniqueKeyDef[];
   minEntries?: number;
   maxEntries?: number | 'unbounded';
+  /**
+   * Makes a table live: its rows are whatever this returns when a message reaches the table
+   * (read again at most every `maxAgeMs`), never stored, and read-only to controllers.
+   */
+  rows?: (parent: LiveParent) => readonly LiveRow[];
+  /** How long one reading of `rows` is reused, in ms (default 1000). */
+  maxAgeMs?: number;
 }
 
 export interface CommandOptions {
@@ -113,6 +122,7 @@ export class Registry {
         events: [],
       });
     }
+    if (opts.rows) this.makeLive(node, opts.rows, opts.maxAgeMs ?? 1000);
     const { afterAdd, afterDelete, beforeDelete, initRow } = opts;
     node.hooks = { ...node.hooks, ...(afterAdd && { afterAdd }), ...(afterDelete && { afterDelete }), ...(beforeDelete && { beforeDelete }), ...(initRow && { initRow }) };
     return node;
@@ -197,7 +207,40 @@ export class Registry {
    */
   freeze(): void {
     for (const node of this.nodes.values()) for (const [name, c] of node.commands) if (!c.run) node.commands.delete(name);
+    for (const node of this.nodes.values()) {
+      // A vendor table's `<Name>NumberOfEntries`, declared like any parameter, counts its rows too.
+      const counter = node.isTable ? node.parent?.params.get(`${node.name}NumberOfEntries`) : undefined;
+      if (counter && !counter.countOf && !counter.get) {
+        counter.countOf = node;
+        counter.stored = false;
+      }
+    }
+    for (const node of this.nodes.values()) if (node.live) this.liveParams(node);
     this.frozen = true;
+  }
+
+  private makeLive(node: ObjectNode, rows: (parent: LiveParent) => readonly LiveRow[], maxAgeMs: number): void {
+    if (!node.isTable || !node.parent) throw new InternalError(`registry: only a table can be live ('${node.path}')`);
+    if (node.live) throw new InternalError(`registry: table '${node.path}' is already live`);
+    node.live = { rows, maxAgeMs };
+    // The device owns these rows: a controller can neither add nor delete them.
+    node.def = { ...node.def, access: 'readOnly' };
+    node.parent.liveTables.push(node);
+  }
+
+  /**
+   * Parameters of a live row (and of its single-instance sub-objects) read the row's latest
+   * reading through a getter: that makes them read-only to Set and GetSupportedDM, keeps them out
+   * of SQLite, and lets ValueChange sample them like any other live value. Registered getters win.
+   */
+  private liveParams(node: ObjectNode): void {
+    for (const p of node.params.values()) {
+      if (p.get || p.countOf) continue;
+      const dflt = p.defaultValue;
+      p.get = (ctx) => ctx.stored.get(ctx.name) ?? dflt;
+      p.stored = false;
+    }
+    for (const child of node.children.values()) if (!child.isTable) this.liveParams(child);
   }
 
   private assertOpen(path: string): void {
@@ -245,6 +288,8 @@ export class Registry {
       uniqueKeys: def.uniqueKeys ?? [],
       hooks: {},
       maxEntries: def.maxEntries === 'unbounded' ? Infinity : def.maxEntries,
+      live: undefined,
+      liveTables: [],
     };
     for (const p of def.params) node.params.set(p.name, this.makeParam(p, node));
     for (const c of def.commands) node.commands.set(c.name, { def: c, owner: node, run: undefined, persistent: false });

@@ -84,7 +84,7 @@ async function step(dm: DataModel, st: State, seg: PathSegment, raw: string): Pr
       for (const t of st.targets) {
         if (t.kind !== 'table') continue;
         if (seg.kind === 'instance') {
-          const row = t.parent.tables.get(t.node.name)?.get(seg.instance);
+          const row = t.parent.row(t.node.name, seg.instance);
           if (row) next.push({ kind: 'inst', inst: row });
           else st.missing = true;
           continue;
