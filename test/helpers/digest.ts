@@ -4,6 +4,7 @@
  * must leave the first unchanged and the second true.
  */
 import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import type { DataModel } from '../../datamodel/model.js';
 import type { Store } from '../../datamodel/store.js';
@@ -16,6 +17,50 @@ export function storeDigest(store: Store): string {
   for (const line of s.params.map((p) => `P ${p.obj}${p.name}=${JSON.stringify(p.value)}`).sort()) h.update(line).update('\n');
   for (const line of [...s.counters].map(([k, v]) => `C ${k} ${v}`).sort()) h.update(line).update('\n');
   return h.digest('hex');
+}
+
+/**
+ * The same kind of checksum, read by a second, read-only SQLite connection to the database file:
+ * it sees exactly what is committed on disk, and is cheap enough to take after every fuzz case.
+ */
+export class FileDigest {
+  private readonly db: Database.Database;
+  private readonly rows: Database.Statement<[], { k: string; v: string }>;
+  private readonly version: Database.Statement<[], number>;
+  private lastVersion: number;
+
+  constructor(file: string) {
+    this.db = new Database(file, { readonly: true, fileMustExist: true });
+    this.rows = this.db.prepare(
+      `SELECT 'I ' || path AS k, CAST(num AS TEXT) AS v FROM inst
+       UNION ALL SELECT 'P ' || obj || name, value FROM param
+       UNION ALL SELECT 'C ' || tbl, CAST(next AS TEXT) FROM counter ORDER BY 1`,
+    );
+    this.version = this.db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.lastVersion = this.version.get() ?? 0;
+  }
+
+  /**
+   * True when another connection (the agent's) committed anything since the last call
+   * (SQLite's data_version). False means the file's contents cannot have changed, so the
+   * checksum need not be taken again.
+   */
+  committedSince(): boolean {
+    const v = this.version.get() ?? 0;
+    const changed = v !== this.lastVersion;
+    this.lastVersion = v;
+    return changed;
+  }
+
+  digest(): string {
+    const h = createHash('sha256');
+    for (const r of this.rows.iterate()) h.update(r.k).update('\u0000').update(r.v).update('\u0001');
+    return h.digest('hex');
+  }
+
+  close(): void {
+    this.db.close();
+  }
 }
 
 /**
