@@ -8,6 +8,9 @@ set -euo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 command -v rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
+# Software Module Management tests: runc runs the OCI containers, busybox-static is what their images are built from.
+command -v runc >/dev/null 2>&1 || need+=(runc)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   echo "services: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
