@@ -20,6 +20,8 @@ export const PARAM_DEFAULTS: Readonly<Record<string, string>> = {
   'Device.MQTT.Client.{i}.Status': 'Disabled',
   'Device.MQTT.Client.{i}.Subscription.{i}.Status': 'Unsubscribed',
   'Device.STOMP.Connection.{i}.Status': 'Disabled',
+  // The TR-181 default is "&#13;&#10;" (CR LF); the copy of the XML the schema is generated from lost it to a space.
+  'Device.BulkData.Profile.{i}.CSVEncoding.RowSeparator': '&#13;&#10;',
 };
 
 /** Attribute changes to generated objects, keyed by supported path. */
