@@ -53,9 +53,18 @@ class CanceledError extends UspError {
   }
 }
 
-/** cmd_failure codes (§The Operate Message): anything else a runner throws is reported as 7022 with its message. */
+/**
+ * cmd_failure codes (§The Operate Message), plus the transfer fault codes TR-181 defines for its
+ * download commands (7032 Unavailable Resource … 7037, e.g. 7033 Server Unreachable, 7035 Corrupt
+ * Data in InstallDU() and Download()): anything else a runner throws is reported as 7022 with its message.
+ */
 function failureCode(code: number): number {
-  const ok = (code >= 7002 && code <= 7008) || [7016, 7022, 7023, 7027].includes(code) || (code >= 7200 && code <= 7299) || (code >= 7800 && code <= 7999);
+  const ok =
+    (code >= 7002 && code <= 7008) ||
+    [7016, 7022, 7023, 7027].includes(code) ||
+    (code >= 7032 && code <= 7037) ||
+    (code >= 7200 && code <= 7299) ||
+    (code >= 7800 && code <= 7999);
   return ok ? code : UspErrorCode.CommandFailure;
 }
 
@@ -98,7 +107,11 @@ export class RequestTable {
         const at = rec && this.commandAt(rec.command);
         if (rec && at?.cmd.persistent) {
           setParam(txn, row, 'Status', 'Requested');
-          resume.push({ rowPath: row.path, inv: { ...at, input: rec.input, commandKey: rec.commandKey, originator: rec.originator }, startedAt: rec.startedAt });
+          resume.push({
+            rowPath: row.path,
+            inv: { ...at, input: rec.input, commandKey: rec.commandKey, originator: rec.originator },
+            startedAt: rec.startedAt,
+          });
         } else {
           txn.deleteRow(row);
         }

@@ -5,7 +5,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import type { AgentOptions } from '../../../agent/agent.js';
 import { abortReason } from '../../../agent/clock.js';
-import { CommandFailureError, UspErrorCode } from '../../../datamodel/errors.js';
+import { CommandFailureError, UspError, UspErrorCode } from '../../../datamodel/errors.js';
 import type { CommandArgs, CommandContext } from '../../../datamodel/nodes.js';
 import { buildRequest, decodeMsg, encodeMsg } from '../../../proto/index.js';
 import { CONTROLLER, CONTROLLER_EID, freshAgent } from '../../helpers/agent.js';
@@ -26,7 +26,10 @@ function vendor(): { opts: Pick<AgentOptions, 'register'>; slow: Queue<SlowCall>
   const register: AgentOptions['register'] = (dm) => {
     dm.object('Device.X_TEST_Ops.');
     dm.command('Device.X_TEST_Ops.Echo()', {
-      input: [{ name: 'Text', type: 'string', mandatory: true }, { name: 'Count', type: 'unsignedInt', range: [{ max: 9 }], default: { type: 'parameter', value: '3' } }],
+      input: [
+        { name: 'Text', type: 'string', mandatory: true },
+        { name: 'Count', type: 'unsignedInt', range: [{ max: 9 }], default: { type: 'parameter', value: '3' } },
+      ],
       output: ['Text', 'Count'],
       run: (input) => {
         echoRuns.push(input);
@@ -102,9 +105,14 @@ t.test('a missing mandatory or ill-typed input argument is cmd_failure 7027 and 
 
 t.test('path errors are Error messages, per-command failures are cmd_failure (R-OPR.1)', async (t) => {
   const { agent } = await setup(t);
-  const errorOf = async (command: string): Promise<number | undefined> => (await agent.request({ operate: { command, sendResp: true } })).body.error?.errCode ?? undefined;
+  const errorOf = async (command: string): Promise<number | undefined> =>
+    (await agent.request({ operate: { command, sendResp: true } })).body.error?.errCode ?? undefined;
   t.equal(await errorOf('Device.X_TEST_Ops.NoSuch()'), UspErrorCode.InvalidPath, 'unknown command: 7026');
-  t.equal(await errorOf('Device.SelfTestDiagnostics()'), UspErrorCode.InvalidPath, 'a TR-181 command this agent does not implement: 7026 (not in the supported data model)');
+  t.equal(
+    await errorOf('Device.SelfTestDiagnostics()'),
+    UspErrorCode.InvalidPath,
+    'a TR-181 command this agent does not implement: 7026 (not in the supported data model)',
+  );
   t.equal(await errorOf('Device.X_TEST_Ops.'), UspErrorCode.InvalidPath, 'an object path: 7026');
   t.equal(await errorOf('Device.X_TEST_Ops.Item.Slow()'), UspErrorCode.InvalidPath, 'a table without instance: 7026');
   t.equal(await errorOf('Device.X_TEST_Ops..Echo()'), UspErrorCode.InvalidPathSyntax, 'bad syntax: 7008');
@@ -115,24 +123,35 @@ t.test('path errors are Error messages, per-command failures are cmd_failure (R-
   t.same(bug?.cmdFailure, { errCode: UspErrorCode.InternalError, errMsg: 'internal error' }, 'anything else is 7003 without internal detail');
 });
 
-t.test('async command: Request row Requested → Active → Success, then removed, and OperationComplete with the output args (R-OPR.0, TP-469 1.62-1.64)', async (t) => {
-  const { agent, events, slow } = await setup(t);
-  const watch = watchStatus(agent, 'Device.LocalAgent.Request.1.');
-  const [r] = await operate(agent, 'Device.X_TEST_Ops.Slow()', { Tag: 'x' }, 'ck-62', CONTROLLER);
-  t.equal(r?.executedCommand, 'Device.X_TEST_Ops.Slow()');
-  t.equal(r?.reqObjPath, 'Device.LocalAgent.Request.1', 'req_obj_path names the Request row');
-  const call = await slow.next();
-  t.same(call.input, { Tag: 'x' });
-  t.equal(call.ctx.commandKey, 'ck-62');
-  t.equal(call.ctx.requestor, CONTROLLER_EID);
-  t.match(await values(agent, 'Device.LocalAgent.Request.1.'), { Originator: CONTROLLER_EID, Command: 'Device.X_TEST_Ops.Slow()', CommandKey: 'ck-62', Status: 'Active' }, 'the row while it runs');
-  call.finish({ Done: 'yes' });
-  const done = await events.completions.next();
-  t.same(done, { objPath: 'Device.X_TEST_Ops.', commandName: 'Slow()', commandKey: 'ck-62', result: { ok: true, outputArgs: { Done: 'yes' } } }, 'OperationComplete');
-  await watch.deleted;
-  t.same(watch.statuses, ['Active', 'Success'], 'Status went Active, then Success');
-  t.equal(await values(agent, 'Device.LocalAgent.Request.1.'), undefined, 'the row is gone');
-});
+t.test(
+  'async command: Request row Requested → Active → Success, then removed, and OperationComplete with the output args (R-OPR.0, TP-469 1.62-1.64)',
+  async (t) => {
+    const { agent, events, slow } = await setup(t);
+    const watch = watchStatus(agent, 'Device.LocalAgent.Request.1.');
+    const [r] = await operate(agent, 'Device.X_TEST_Ops.Slow()', { Tag: 'x' }, 'ck-62', CONTROLLER);
+    t.equal(r?.executedCommand, 'Device.X_TEST_Ops.Slow()');
+    t.equal(r?.reqObjPath, 'Device.LocalAgent.Request.1', 'req_obj_path names the Request row');
+    const call = await slow.next();
+    t.same(call.input, { Tag: 'x' });
+    t.equal(call.ctx.commandKey, 'ck-62');
+    t.equal(call.ctx.requestor, CONTROLLER_EID);
+    t.match(
+      await values(agent, 'Device.LocalAgent.Request.1.'),
+      { Originator: CONTROLLER_EID, Command: 'Device.X_TEST_Ops.Slow()', CommandKey: 'ck-62', Status: 'Active' },
+      'the row while it runs',
+    );
+    call.finish({ Done: 'yes' });
+    const done = await events.completions.next();
+    t.same(
+      done,
+      { objPath: 'Device.X_TEST_Ops.', commandName: 'Slow()', commandKey: 'ck-62', result: { ok: true, outputArgs: { Done: 'yes' } } },
+      'OperationComplete',
+    );
+    await watch.deleted;
+    t.same(watch.statuses, ['Active', 'Success'], 'Status went Active, then Success');
+    t.equal(await values(agent, 'Device.LocalAgent.Request.1.'), undefined, 'the row is gone');
+  },
+);
 
 t.test('a failing async command ends in Status Error and an OperationComplete with its error (TP-469 1.64)', async (t) => {
   const { agent, events, slow } = await setup(t);
@@ -144,10 +163,27 @@ t.test('a failing async command ends in Status Error and an OperationComplete wi
   t.same(watch.statuses, ['Active', 'Error']);
 });
 
+t.test('a transfer fault code TR-181 defines for download commands (7032-7037) keeps its code; others become 7022', async (t) => {
+  const { agent, events, slow } = await setup(t);
+  await operate(agent, 'Device.X_TEST_Ops.Slow()', {}, 'ck-7035');
+  (await slow.next()).fail(new UspError(7035 as UspErrorCode, 'checksum mismatch'));
+  t.same((await events.completions.next()).result, { ok: false, errCode: 7035, errMsg: 'checksum mismatch' }, '7035 Corrupt Data kept');
+  await operate(agent, 'Device.X_TEST_Ops.Slow()', {}, 'ck-7025');
+  (await slow.next()).fail(new UspError(UspErrorCode.DuplicateUniqueKey, 'not a command code'));
+  t.same(
+    (await events.completions.next()).result,
+    { ok: false, errCode: UspErrorCode.CommandFailure, errMsg: 'not a command code' },
+    '7025 is not a cmd_failure code: 7022',
+  );
+});
+
 t.test('send_resp=false: no OperateResp, but the command runs and OperationComplete is reported (R-OPR.4, TP-469 1.65)', async (t) => {
   const { agent, events, slow, echoRuns } = await setup(t);
   const handle = async (command: string, inputArgs: Record<string, string>): Promise<unknown> =>
-    agent.dispatcher.handle(decodeMsg(encodeMsg(buildRequest(`nr-${command}`, { operate: { command, commandKey: 'quiet', sendResp: false, inputArgs } }))), CONTROLLER);
+    agent.dispatcher.handle(
+      decodeMsg(encodeMsg(buildRequest(`nr-${command}`, { operate: { command, commandKey: 'quiet', sendResp: false, inputArgs } }))),
+      CONTROLLER,
+    );
   t.equal(await handle('Device.X_TEST_Ops.Echo()', { Text: 'q' }), undefined, 'sync: no reply');
   t.same(echoRuns, [{ Text: 'q', Count: '3' }], 'sync: it ran');
   t.equal(await handle('Device.X_TEST_Ops.Slow()', {}), undefined, 'async: no reply');
@@ -158,9 +194,18 @@ t.test('send_resp=false: no OperateResp, but the command runs and OperationCompl
 t.test('a search path runs the command once per matched object, each with its own result (R-OPR.2)', async (t) => {
   const { agent, events, slow } = await setup(t);
   const add = (objPath: string, params: Record<string, string>): Promise<unknown> =>
-    agent.request({ add: { allowPartial: false, createObjs: [{ objPath, paramSettings: Object.entries(params).map(([param, value]) => ({ param, value })) }] } });
-  for (const [eid, enable] of [['proto::a', 'true'], ['proto::b', 'false'], ['proto::c', 'true']]) await add('Device.LocalAgent.Controller.', { EndpointID: eid as string, Enable: enable as string });
-  await agent.request({ set: { allowPartial: false, updateObjs: [{ objPath: 'Device.LocalAgent.Controller.*.', paramSettings: [{ param: 'OnBoardingComplete', value: 'true' }] }] } });
+    agent.request({
+      add: { allowPartial: false, createObjs: [{ objPath, paramSettings: Object.entries(params).map(([param, value]) => ({ param, value })) }] },
+    });
+  for (const [eid, enable] of [
+    ['proto::a', 'true'],
+    ['proto::b', 'false'],
+    ['proto::c', 'true'],
+  ])
+    await add('Device.LocalAgent.Controller.', { EndpointID: eid as string, Enable: enable as string });
+  await agent.request({
+    set: { allowPartial: false, updateObjs: [{ objPath: 'Device.LocalAgent.Controller.*.', paramSettings: [{ param: 'OnBoardingComplete', value: 'true' }] }] },
+  });
   const sync = await operate(agent, 'Device.LocalAgent.Controller.[Enable==true].SendOnBoardRequest()');
   t.same(
     sync.map((r) => [r.executedCommand, r.reqOutputArgs?.outputArgs]),
@@ -171,7 +216,11 @@ t.test('a search path runs the command once per matched object, each with its ow
     'sync: one result per match, with instance numbers',
   );
   t.same(events.onBoard, ['Device.LocalAgent.Controller.1.', 'Device.LocalAgent.Controller.3.'], 'each asked the notifier for an OnBoardRequest');
-  t.same([1, 2, 3].map((n) => agent.dm.tree.get(`Device.LocalAgent.Controller.${n}.`)?.values.get('OnBoardingComplete')), ['false', 'true', 'false'], 'and set OnBoardingComplete=false');
+  t.same(
+    [1, 2, 3].map((n) => agent.dm.tree.get(`Device.LocalAgent.Controller.${n}.`)?.values.get('OnBoardingComplete')),
+    ['false', 'true', 'false'],
+    'and set OnBoardingComplete=false',
+  );
   t.same(await operate(agent, 'Device.LocalAgent.Controller.[ProvisioningCode=="none"].SendOnBoardRequest()'), [], 'no match: an empty success (R-MSG.4a)');
 
   await add('Device.X_TEST_Ops.Item.', { Name: 'a' });
@@ -195,8 +244,14 @@ t.test('a long async command does not block other messages: a Get and a Set are 
   const [r] = await operate(agent, 'Device.X_TEST_Ops.Slow()', {}, 'long');
   const call = await slow.next();
   const get = await agent.request({ get: { paramPaths: ['Device.LocalAgent.Request.1.Status', 'Device.DeviceInfo.SoftwareVersion'] } });
-  t.equal(get.body.response?.getResp?.reqPathResults?.[0]?.resolvedPathResults?.[0]?.resultParams?.['Status'], 'Active', 'Get answered while the command is still running');
-  const set = await agent.request({ set: { allowPartial: false, updateObjs: [{ objPath: 'Device.Time.', paramSettings: [{ param: 'LocalTimeZone', value: 'UTC' }] }] } });
+  t.equal(
+    get.body.response?.getResp?.reqPathResults?.[0]?.resolvedPathResults?.[0]?.resultParams?.['Status'],
+    'Active',
+    'Get answered while the command is still running',
+  );
+  const set = await agent.request({
+    set: { allowPartial: false, updateObjs: [{ objPath: 'Device.Time.', paramSettings: [{ param: 'LocalTimeZone', value: 'UTC' }] }] },
+  });
   t.equal(set.body.msgBody, 'response', 'and a Set (a transaction of its own)');
   t.equal(events.completions.size, 0, 'the command has not completed');
   call.finish({ Done: '1' });
@@ -212,7 +267,11 @@ t.test('Cancel(): Status Canceling then Canceled, OperationComplete 7023, the ro
   const [c] = await operate(agent, 'Device.LocalAgent.Request.1.Cancel()');
   t.same(c?.reqOutputArgs?.outputArgs, {}, 'Cancel() succeeds');
   t.ok(call.ctx.signal.aborted, "the command's AbortSignal fired");
-  t.same((await events.completions.next()).result, { ok: false, errCode: UspErrorCode.CommandCanceled, errMsg: 'the command was canceled through Request.{i}.Cancel()' });
+  t.same((await events.completions.next()).result, {
+    ok: false,
+    errCode: UspErrorCode.CommandCanceled,
+    errMsg: 'the command was canceled through Request.{i}.Cancel()',
+  });
   await watch.deleted;
   t.same(watch.statuses, ['Active', 'Canceling', 'Canceled']);
 });
