@@ -3,7 +3,7 @@
  * Process.{i}. Pure parsers plus small readers taking the procfs root, so tests can compare
  * them with what they read from /proc themselves.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -67,7 +67,16 @@ export function parseProcessStat(text: string, pageKiB: number): ProcessInfo | u
 /** The kernel page size in KiB, from the first mapping in /proc/self/smaps (4 on x86_64, 4 or 16 on arm64). */
 export function pageSizeKiB(procRoot = '/proc'): number {
   try {
-    const m = /KernelPageSize:\s+(\d+) kB/.exec(readFileSync(join(procRoot, 'self', 'smaps'), 'utf8').slice(0, 4096));
+    // Only the first mapping is needed; the whole file is large and slow to generate.
+    const fd = openSync(join(procRoot, 'self', 'smaps'), 'r');
+    const buf = Buffer.alloc(4096);
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    const m = /KernelPageSize:\s+(\d+) kB/.exec(buf.toString('latin1', 0, n));
     if (m) return Number(m[1]);
   } catch {
     // No smaps (restricted procfs): the common page size below.
