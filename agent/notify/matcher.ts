@@ -47,7 +47,7 @@ export function select(dm: DataModel, p: ParsedPath): Selection {
         if (param) for (const inst of follow(dm, t.inst, param, seg.follow)) next.push({ kind: 'inst', inst });
       } else if (t.kind === 'table') {
         if (seg.kind === 'instance') {
-          const row = t.parent.tables.get(t.name)?.get(seg.instance);
+          const row = t.parent.row(t.name, seg.instance);
           if (row) next.push({ kind: 'inst', inst: row });
         } else if (seg.kind === 'wildcard' || seg.kind === 'search') {
           for (const row of t.parent.rows(t.name)) if (seg.kind === 'wildcard' || matches(dm, row, seg.components)) next.push({ kind: 'inst', inst: row });
