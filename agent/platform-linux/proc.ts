@@ -87,7 +87,15 @@ export function pageSizeKiB(procRoot = '/proc'): number {
 /** Every process procfs lists now; one that exits while being read is skipped. */
 export function readProcesses(procRoot = '/proc', pageKiB = pageSizeKiB(procRoot)): ProcessInfo[] {
   const out: ProcessInfo[] = [];
-  for (const name of readdirSync(procRoot)) {
+  let names: string[];
+  try {
+    names = readdirSync(procRoot);
+  } catch (e) {
+    // No procfs (another OS): no process rows rather than an error at every Get.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    throw e;
+  }
+  for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
     let text: string;
     try {

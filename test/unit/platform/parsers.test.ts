@@ -38,6 +38,7 @@ t.test('parseProcessStat: command names with spaces and parentheses, states, pri
 t.test('readProcesses reads every numeric folder and skips unreadable ones', async (t) => {
   const root = tree(t, { '1/stat': stat(1, 'init', 'S', 1, 1, 20, 10), '300/stat': stat(300, 'sshd', 'S', 5, 5, 20, 20), '12/': '', 'self/stat': 'x', 'stat': 'cpu  1 0 1 2\n' });
   t.same(readProcesses(root, 4).map((p) => [p.pid, p.command]), [[1, 'init'], [300, 'sshd']]);
+  t.same(readProcesses(join(root, 'no-procfs'), 4), [], 'no procfs: no rows');
 });
 
 t.test('CPU usage is the busy share between two /proc/stat readings', async (t) => {
