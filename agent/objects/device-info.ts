@@ -3,7 +3,8 @@ import type { Registry } from '../../datamodel/registry.js';
 import type { IdentityConfig } from '../config.js';
 import type { PlatformHooks } from '../hooks.js';
 
-export function registerDeviceInfo(dm: Registry, id: IdentityConfig, platform: PlatformHooks, softwareVersion: string): void {
+/** `softwareVersion` may be live: with firmware banks it is the running bank's Version (TR-181 FirmwareImage.{i}.Version). */
+export function registerDeviceInfo(dm: Registry, id: IdentityConfig, platform: PlatformHooks, softwareVersion: string | (() => string)): void {
   dm.param('Device.RootDataModelVersion', { get: () => '2.19' });
   const fixed: Record<string, string> = {
     Manufacturer: id.manufacturer,
@@ -13,9 +14,9 @@ export function registerDeviceInfo(dm: Registry, id: IdentityConfig, platform: P
     ProductClass: id.productClass,
     SerialNumber: id.serialNumber,
     HardwareVersion: id.hardwareVersion,
-    SoftwareVersion: softwareVersion,
   };
   for (const [name, value] of Object.entries(fixed)) dm.param(`Device.DeviceInfo.${name}`, { get: () => value });
+  dm.param('Device.DeviceInfo.SoftwareVersion', { get: typeof softwareVersion === 'string' ? () => softwareVersion : softwareVersion });
   dm.param('Device.DeviceInfo.UpTime', { get: () => String(platform.uptimeSeconds()) });
   dm.param('Device.DeviceInfo.MemoryStatus.Total', { get: () => String(platform.memoryKiB().total) });
   dm.param('Device.DeviceInfo.MemoryStatus.Free', { get: () => String(platform.memoryKiB().free) });
