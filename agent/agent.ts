@@ -38,6 +38,10 @@ import { registerDevice } from './objects/device.js';
 import type { DeviceControl } from './objects/device.js';
 import { registerDeviceInfo } from './objects/device-info.js';
 import { registerLocalAgentCommands } from './objects/local-agent-commands.js';
+import { registerControllerTrust } from './objects/controller-trust.js';
+import { assignConfiguredRoles, provisionBuiltinRoles } from './trust/builtin.js';
+import { Challenges } from './trust/challenge.js';
+import { ControllerTrust } from './trust/trust.js';
 import { registerLocalAgent } from './objects/local-agent.js';
 import { registerTime } from './objects/time.js';
 import { pendingBootCause, recordBootCause, takeBootCause } from './operate/boot.js';
@@ -161,7 +165,9 @@ export async function openCore(config: AgentConfig, opts: AgentOptions = {}, shu
   const dm = await openDataModel(config, { ...opts, log }, (registry) => {
     registerDevice(registry, control);
     registerLocalAgentCommands(registry, { canceler: (path) => requests.canceler(path), onBoardRequest: (path) => requests.events.onBoardRequest(path) });
+    registerControllerTrust(registry, { dm: () => dm, challenges: () => challenges });
   });
+  const challenges = new Challenges(dm, clock);
   const core: AgentCore = {
     dm,
     requests,
@@ -253,6 +259,8 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
   try {
     await dm.transaction((txn) => {
       provisionTransports(dm, txn, config.mtps, config.controllers);
+      provisionBuiltinRoles(dm, txn);
+      assignConfiguredRoles(dm, txn, config.controllers.map((c) => c.endpointId));
       if (tls) {
         const certs = [{ alias: 'cfg-agent', pem: tls.cert.toString('utf8') }, ...splitPem(tls.ca.toString('utf8')).map((pem, i) => ({ alias: `cfg-ca-${i + 1}`, pem }))];
         provisionCertificates(dm, txn, certs.map((c) => ({ ...c, pem: splitPem(c.pem)[0] ?? c.pem })));
@@ -265,7 +273,10 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
   // Notifications: built before the dispatcher (which hands it the NotifyResps); it sends through
   // the transports, which exist only further down: until then nothing is reachable.
   let sendRecord: SendFn = () => Promise.resolve(false);
+  // ControllerTrust: roles compiled per controller, dropped on every commit that changes them.
+  const trust = new ControllerTrust(dm, log);
   const notifier = new Notifier({
+    rightsOf: (row) => trust.rightsOfRow(row),
     dm,
     log,
     clock: opts.clock ?? SYSTEM_CLOCK,
@@ -296,7 +307,7 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
     dispatcher,
     log,
     maxRecordBytes: config.limits.maxMessageBytes,
-    requesterFor: (eid) => requesterFor(dm, eid),
+    requesterFor: (eid) => requesterFor(trust, eid),
   });
   const clientId = (row: string): string => dm.tree.get(row)?.values.get('ClientID') ?? '';
   const transports = new TransportManager({ dm, router, log, endpointId: config.endpointId, tls, create: mtpFactory(config.endpointId, tls, clientId, log) });
@@ -324,6 +335,7 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
       if (stopped) return;
       stopped = true;
       requests.stop();
+      trust.stop();
       await notifier.stop();
       await transports.stop();
       if (admin) await new Promise<void>((resolve) => admin?.close(() => resolve()));

@@ -14,6 +14,10 @@ import { SILENT_LOGGER } from '../agent/log.js';
 import { loadTr181 } from '../datamodel/schema/index.js';
 import { buildRequest, decodeMsg, encodeMsg } from '../proto/index.js';
 import type { Request } from '../proto/index.js';
+import type { Requester } from '../agent/handlers/context.js';
+import { requesterFor } from '../agent/transport/controllers.js';
+import { provisionBuiltinRoles } from '../agent/trust/builtin.js';
+import { ControllerTrust } from '../agent/trust/trust.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'usp-agent-bench-'));
 const config = { ...loadConfig(undefined, { dataDir: dir }), endpointId: 'proto::bench-agent' };
@@ -21,9 +25,9 @@ const dm = await openDataModel(config, { log: SILENT_LOGGER });
 const dispatcher = new Dispatcher({ dm, log: SILENT_LOGGER, supportedProtocols: SUPPORTED_USP_VERSIONS, dataModelUri: loadTr181().uri });
 
 let id = 0;
-async function roundTrip(req: Request): Promise<number> {
+async function roundTrip(req: Request, requester: Requester = ADMIN_REQUESTER): Promise<number> {
   const bytes = encodeMsg(buildRequest(`b${++id}`, req));
-  const reply = await dispatcher.handle(decodeMsg(bytes), ADMIN_REQUESTER);
+  const reply = await dispatcher.handle(decodeMsg(bytes), requester);
   if (!reply || reply.body?.error) throw new Error(`bench request failed: ${JSON.stringify(reply?.body?.error)}`);
   return encodeMsg(reply).length;
 }
@@ -63,15 +67,15 @@ interface Figures {
   bytes: number;
 }
 
-async function measure(req: Request, seconds: number): Promise<Figures> {
-  for (let i = 0; i < 200; i++) await roundTrip(req); // warm-up (JIT, caches)
+async function measure(req: Request, seconds: number, requester: Requester = ADMIN_REQUESTER): Promise<Figures> {
+  for (let i = 0; i < 200; i++) await roundTrip(req, requester); // warm-up (JIT, caches)
   const lat: number[] = [];
   let bytes = 0;
   const end = performance.now() + seconds * 1000;
   const start = performance.now();
   while (performance.now() < end) {
     const s = performance.now();
-    bytes = await roundTrip(req);
+    bytes = await roundTrip(req, requester);
     lat.push(performance.now() - s);
   }
   const elapsed = (performance.now() - start) / 1000;
@@ -85,6 +89,28 @@ const show = (name: string, f: Figures): void =>
 
 const secs = Number(process.env.BENCH_SECONDS ?? 3);
 show('Get Device.DeviceInfo.', await measure({ get: { paramPaths: ['Device.DeviceInfo.'] } }, secs));
+// The same Get as controllers with ControllerTrust roles (agent/trust): the built-in Full Access,
+// and a role of three overlapping permissions (read all, hide one table, hide one parameter).
+await dm.transaction((txn) => provisionBuiltinRoles(dm, txn));
+const trust = new ControllerTrust(dm);
+const setRole = (n: number, role: string): Promise<number> =>
+  roundTrip({ set: { allowPartial: false, updateObjs: [{ objPath: `Device.LocalAgent.Controller.${n}.`, paramSettings: [{ param: 'Enable', value: 'true' }, { param: 'AssignedRole', value: role }] }] } });
+await setRole(1, 'Device.LocalAgent.ControllerTrust.Role.1');
+await roundTrip({ add: { allowPartial: false, createObjs: [{ objPath: 'Device.LocalAgent.ControllerTrust.Role.', paramSettings: [{ param: 'Name', value: 'Viewer' }, { param: 'Enable', value: 'true' }] }] } });
+const perm = (order: number, targets: string, param: string) => ({
+  objPath: 'Device.LocalAgent.ControllerTrust.Role.3.Permission.',
+  paramSettings: Object.entries({ Enable: 'true', Order: String(order), Targets: targets, Param: param, Obj: 'r---', InstantiatedObj: 'r---' }).map(([k, value]) => ({ param: k, value })),
+});
+await roundTrip({ add: { allowPartial: false, createObjs: [perm(1, 'Device.', 'r---'), perm(2, 'Device.LocalAgent.Controller.', '----'), perm(3, 'Device.DeviceInfo.SerialNumber', '----')] } });
+await setRole(2, 'Device.LocalAgent.ControllerTrust.Role.3');
+const asController = (n: number): Requester => {
+  const r = requesterFor(trust, `proto::ctrl-${n}`);
+  if (!r) throw new Error(`controller ${n} is refused`);
+  return r;
+};
+show('Get Device.DeviceInfo. (Full Access role)', await measure({ get: { paramPaths: ['Device.DeviceInfo.'] } }, secs, asController(1)));
+show('Get Device.DeviceInfo. (3-permission role)', await measure({ get: { paramPaths: ['Device.DeviceInfo.'] } }, secs, asController(2)));
+show('Get Device. (3-permission role)', await measure({ get: { paramPaths: ['Device.'] } }, secs, asController(2)));
 show('Get Device.DeviceInfo.SoftwareVersion', await measure({ get: { paramPaths: ['Device.DeviceInfo.SoftwareVersion'] } }, secs));
 show('Get Device.LocalAgent.Controller.[EndpointID=="proto::ctrl-7"].', await measure({ get: { paramPaths: ['Device.LocalAgent.Controller.[EndpointID=="proto::ctrl-7"].'] } }, secs));
 show('Get Device. (whole model)', await measure({ get: { paramPaths: ['Device.'] } }, secs));

@@ -4,7 +4,7 @@
  * generated (Alias `cpe-N`, R-ADD.5) and every key is returned; unique-key params are
  * implicitly required.
  */
-import { InternalError, InvalidPathError, NotATableError, NotCreatableError, ResourcesExceededError, UspError, UspErrorCode } from '../../datamodel/errors.js';
+import { InternalError, InvalidPathError, NotATableError, NotCreatableError, PermissionDeniedError, ResourcesExceededError, UspError, UspErrorCode } from '../../datamodel/errors.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import type { ObjectNode } from '../../datamodel/nodes.js';
 import { parsePath } from '../../datamodel/path.js';
@@ -12,7 +12,8 @@ import { resolveObjects } from '../../datamodel/resolver.js';
 import type { Txn } from '../../datamodel/txn.js';
 import { normalizeValue } from '../../datamodel/types.js';
 import type { usp } from '../../proto/index.js';
-import { asPathError, checkWrite, notAnObjectPath, readForRequester, relativeParam } from './context.js';
+import { READ, WRITE } from '../trust/access.js';
+import { accessOf, asPathError, checkParamWrite, checkWrite, notAnObjectPath, readForRequester, relativeParam } from './context.js';
 import type { HandlerContext } from './context.js';
 import { MessageError } from './message-error.js';
 import { checkReferences } from './references.js';
@@ -83,6 +84,10 @@ async function addRow(
   settings: readonly Setting[],
   ctx: HandlerContext,
 ): Promise<CreatedObjectResult> {
+  // ControllerTrust Obj w on the table (e.g. Device.LocalAgent.Controller.) allows Add.
+  const acc = accessOf(ctx.requester);
+  const tablePath = `${parent.path}${table.name}.`;
+  if (!acc.full && !(acc.obj(tablePath) & WRITE)) throw new PermissionDeniedError(`${tablePath}: permission denied (no right to add rows in this controller's roles)`, requestedPath);
   if (parent.rowCount(table.name) >= table.maxEntries) {
     throw new ResourcesExceededError(`${parent.path}${table.name}. is full (at most ${table.maxEntries} rows)`, requestedPath);
   }
@@ -96,6 +101,7 @@ async function addRow(
     const rel = s.param ?? '';
     try {
       const { inst, param } = relativeParam(row, rel);
+      checkParamWrite(ctx.requester, inst.path, param.def.name);
       const value = checkWrite(inst, param, s.value ?? '', true);
       checkReferences(ctx.dm, inst, param, value);
       txn.setValue(inst, param, value);
@@ -110,7 +116,8 @@ async function addRow(
   const uniqueKeys: Record<string, string> = {};
   for (const name of keyParams) {
     const p = row.node.params.get(name);
-    if (p) uniqueKeys[name] = await readForRequester(ctx, row, p);
+    // A key the requester may not read is left out of its own AddResp too.
+    if (p && (acc.full || acc.param(row.path, name) & READ)) uniqueKeys[name] = await readForRequester(ctx, row, p);
   }
   return { requestedPath, operStatus: { operSuccess: { instantiatedPath: row.path, paramErrs, uniqueKeys } } };
 }

@@ -3,10 +3,12 @@
  * capture and parameter writes with the full TR-106 / TR-181 checks.
  */
 import type { DataModel } from '../../datamodel/model.js';
-import { InternalError, InvalidPathError, ParamReadOnlyError, UnsupportedParamError, UspError, UspErrorCode } from '../../datamodel/errors.js';
+import { InternalError, InvalidPathError, ParamReadOnlyError, PermissionDeniedError, UnsupportedParamError, UspError, UspErrorCode } from '../../datamodel/errors.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import type { ParamNode } from '../../datamodel/nodes.js';
 import { normalizeValue } from '../../datamodel/types.js';
+import { FULL_ACCESS, WRITE } from '../trust/access.js';
+import type { Access } from '../trust/access.js';
 
 /** The requester as the handlers see it. */
 export interface Requester {
@@ -16,6 +18,17 @@ export interface Requester {
   readonly controllerPath: string | undefined;
   /** May read `secured` values (SecuredRoles; always true for the admin CLI). */
   readonly readSecured: boolean;
+  /**
+   * What its ControllerTrust roles allow (agent/trust). Controllers reaching the agent over an
+   * MTP always have one (transport/controllers.ts); in-process callers without one (the admin
+   * socket, vendor code) have every right.
+   */
+  readonly access?: Access;
+}
+
+/** The requester's permission checker (FULL_ACCESS when it has none, see Requester.access). */
+export function accessOf(requester: Requester): Access {
+  return requester.access ?? FULL_ACCESS;
 }
 
 export interface HandlerContext {
@@ -35,6 +48,12 @@ export interface PathError {
 export function asPathError(e: unknown): PathError {
   if (UspError.is(e)) return { errCode: e.code, errMsg: e.message };
   throw e;
+}
+
+/** 7006 unless the requester may write `name` of `objPath` (ControllerTrust Param w: Set and Add values). */
+export function checkParamWrite(requester: Requester, objPath: string, name: string): void {
+  const acc = accessOf(requester);
+  if (!acc.full && !(acc.param(objPath, name) & WRITE)) throw new PermissionDeniedError(`${objPath}${name}: permission denied (no write permission in this controller's roles)`, objPath + name);
 }
 
 /** Secured and hidden values read back as "" unless the requester may see them (TP-469 2.27). */

@@ -3,7 +3,7 @@
  * empty success, even with allow_partial=false (R-DEL.2a, TP-469 1.25/1.29). Strong references
  * to deleted rows are cleared (R-ARC.12).
  */
-import { NotATableError, NotDeletableError } from '../../datamodel/errors.js';
+import { NotATableError, NotDeletableError, PermissionDeniedError } from '../../datamodel/errors.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import type { DataModel } from '../../datamodel/model.js';
 import type { ParamNode } from '../../datamodel/nodes.js';
@@ -12,7 +12,8 @@ import { resolveObjects } from '../../datamodel/resolver.js';
 import type { Txn } from '../../datamodel/txn.js';
 import { joinList, splitList } from '../../datamodel/types.js';
 import type { usp } from '../../proto/index.js';
-import { asPathError, notAnObjectPath } from './context.js';
+import { WRITE } from '../trust/access.js';
+import { accessOf, asPathError, notAnObjectPath } from './context.js';
 import type { HandlerContext } from './context.js';
 import { MessageError } from './message-error.js';
 
@@ -27,8 +28,11 @@ export async function handleDelete(req: usp.Delete.$Shape, ctx: HandlerContext):
       try {
         const affectedPaths: string[] = [];
         const unaffectedPathErrs: usp.DeleteResp.UnaffectedPathError.$Shape[] = [];
+        const acc = accessOf(ctx.requester);
         for (const row of await targetRows(requestedPath, ctx)) {
           try {
+            // ControllerTrust InstantiatedObj w on the row allows Delete.
+            if (!acc.full && !(acc.instance(row.path) & WRITE)) throw new PermissionDeniedError(`${row.path}: permission denied (no right to delete it in this controller's roles)`, row.path);
             deleteRow(ctx.dm, txn, row);
             affectedPaths.push(row.path);
           } catch (e) {

@@ -7,7 +7,8 @@ import type { ObjInstance } from '../../datamodel/instances.js';
 import { parsePath } from '../../datamodel/path.js';
 import { resolveObjects } from '../../datamodel/resolver.js';
 import type { usp } from '../../proto/index.js';
-import { asPathError, notAnObjectPath, readForRequester } from './context.js';
+import { READ } from '../trust/access.js';
+import { accessOf, asPathError, notAnObjectPath, readForRequester } from './context.js';
 import type { HandlerContext } from './context.js';
 
 type CurrInstance = usp.GetInstancesResp.CurrInstance.$Shape;
@@ -37,7 +38,7 @@ async function instancesOf(path: string, firstLevelOnly: boolean, ctx: HandlerCo
   }
   const out: CurrInstance[] = [];
   for (const row of rows) {
-    out.push(await describe(row, ctx));
+    await describe(row, ctx, out);
     if (!firstLevelOnly) await nested(row, ctx, out);
   }
   return out;
@@ -45,21 +46,29 @@ async function instancesOf(path: string, firstLevelOnly: boolean, ctx: HandlerCo
 
 async function nested(inst: ObjInstance, ctx: HandlerContext, out: CurrInstance[]): Promise<void> {
   for (const child of inst.objects.values()) await nested(child, ctx, out);
-  for (const rows of inst.tables.values()) {
+  for (const rows of inst.tableRows()) {
     for (const row of rows.values()) {
-      out.push(await describe(row, ctx));
+      await describe(row, ctx, out);
       await nested(row, ctx, out);
     }
   }
 }
 
-async function describe(row: ObjInstance, ctx: HandlerContext): Promise<CurrInstance> {
+/**
+ * Adds `row` with its unique keys, when the requester may see it (ControllerTrust
+ * InstantiatedObj r); a key parameter it may not read (Param r) is left out. Rows below a
+ * hidden row are still listed when they are visible themselves.
+ */
+async function describe(row: ObjInstance, ctx: HandlerContext, out: CurrInstance[]): Promise<void> {
+  const acc = accessOf(ctx.requester);
+  if (!acc.full && !(acc.instance(row.path) & READ)) return;
   const uniqueKeys: Record<string, string> = {};
   for (const k of row.node.uniqueKeys) {
     for (const name of k.params) {
       const p = row.node.params.get(name);
-      if (p && !(name in uniqueKeys)) uniqueKeys[name] = await readForRequester(ctx, row, p);
+      if (!p || name in uniqueKeys || (!acc.full && !(acc.param(row.path, name) & READ))) continue;
+      uniqueKeys[name] = await readForRequester(ctx, row, p);
     }
   }
-  return { instantiatedObjPath: row.path, uniqueKeys };
+  out.push({ instantiatedObjPath: row.path, uniqueKeys });
 }

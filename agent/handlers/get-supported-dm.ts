@@ -10,7 +10,8 @@ import { parsePath } from '../../datamodel/path.js';
 import type { ArgListDef } from '../../datamodel/schema/types.js';
 import { CmdType, ObjAccessType, ParamAccessType, ParamValueType, ValueChangeType } from '../../proto/index.js';
 import type { usp } from '../../proto/index.js';
-import { asPathError } from './context.js';
+import { accessOf, asPathError } from './context.js';
+import { asSeenBy } from './gsdm-access.js';
 import type { HandlerContext } from './context.js';
 
 type SupportedObjectResult = usp.GetSupportedDMResp.SupportedObjectResult.$Shape;
@@ -58,6 +59,7 @@ function supportedFor(path: string, flags: Flags, ctx: HandlerContext): Supporte
     }
     if (checked !== '' && !ctx.dm.tree.get(checked)) throw new ObjectNotFoundError(`'${path}': ${checked} does not exist`, path);
   }
+  const acc = accessOf(ctx.requester);
   const leaf = p.leaf;
   if (leaf.kind !== 'object') {
     const base = describeObject(node, {});
@@ -76,15 +78,20 @@ function supportedFor(path: string, flags: Flags, ctx: HandlerContext): Supporte
       if (!ev) throw new InvalidPathError(`'${path}': ${leaf.name}! is not an event of ${node.path}`, path);
       base.supportedEvents = [{ eventName: ev.def.name, argNames: argNames({ params: ev.def.args, ...(ev.def.argObjects && { objects: ev.def.argObjects }) }) }];
     }
-    return [base];
+    return [asSeenBy(acc, node, base, true) ?? base];
   }
-  const out: SupportedObjectResult[] = [describeObject(node, flags)];
+  const out: SupportedObjectResult[] = [];
+  const push = (n: ObjectNode, f: Flags): void => {
+    const seen = asSeenBy(acc, n, describeObject(n, f), false);
+    if (seen) out.push(seen);
+  };
+  push(node, flags);
   if (flags.firstLevelOnly) {
-    for (const child of node.children.values()) out.push(describeObject(child, {}));
+    for (const child of node.children.values()) push(child, {});
   } else {
     const walk = (n: ObjectNode): void => {
       for (const child of n.children.values()) {
-        out.push(describeObject(child, flags));
+        push(child, flags);
         walk(child);
       }
     };

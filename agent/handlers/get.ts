@@ -7,7 +7,8 @@ import type { ObjInstance } from '../../datamodel/instances.js';
 import { parsePath } from '../../datamodel/path.js';
 import { resolveObjects } from '../../datamodel/resolver.js';
 import type { usp } from '../../proto/index.js';
-import { asPathError, readForRequester } from './context.js';
+import { READ } from '../trust/access.js';
+import { accessOf, asPathError, readForRequester } from './context.js';
 import type { HandlerContext } from './context.js';
 
 type ResolvedPathResult = usp.GetResp.ResolvedPathResult.$Shape;
@@ -38,10 +39,12 @@ async function getOne(path: string, maxDepth: number, ctx: HandlerContext): Prom
     if (res.endsAtTable) throw new InvalidPathError(`'${path}': a parameter needs an instance`, path);
     const param = res.node?.params.get(name);
     if (res.node && !param) throw new InvalidPathError(`'${path}': ${name} is not a parameter of ${res.node.path}`, path);
+    const acc = accessOf(ctx.requester);
     for (const t of res.targets) {
       if (t.kind !== 'inst') continue;
       const pn = t.inst.node.params.get(name);
-      if (!pn) continue;
+      // A parameter the requester may not read is left out silently (ControllerTrust Param r).
+      if (!pn || (!acc.full && !(acc.param(t.inst.path, name) & READ))) continue;
       out.push({ resolvedPath: t.inst.path, resultParams: { [name]: await readForRequester(ctx, t.inst, pn) } });
     }
     return out;
@@ -57,12 +60,23 @@ async function getOne(path: string, maxDepth: number, ctx: HandlerContext): Prom
 
 /**
  * One ResolvedPathResult per object and sub-object instance (USP ≥1.2), params keyed by name
- * relative to that object; `depth` 1 means the object's own params only (R-GET.5).
+ * relative to that object; `depth` 1 means the object's own params only (R-GET.5). Parameters
+ * the requester may not read (ControllerTrust Param r) are left out, and so is an object with
+ * none left unless its Obj r lets the requester resolve it.
  */
 function collect(inst: ObjInstance, depth: number, ctx: HandlerContext, out: ResolvedPathResult[], pending: Promise<void>[]): void {
+  const acc = accessOf(ctx.requester);
   const resultParams: Record<string, string> = {};
+  // One lookup for the whole object unless some permission names one of its parameters.
+  const uniform = acc.full ? READ : acc.paramsUniform(inst.path);
+  const all = uniform !== undefined && (uniform & READ) !== 0;
+  let shown = all;
   for (const p of inst.node.params.values()) {
     const name = p.def.name;
+    if (!all) {
+      if (uniform !== undefined || !(acc.param(inst.path, name) & READ)) continue;
+      shown = true;
+    }
     try {
       const v = readForRequester(ctx, inst, p);
       // Synchronous values (stored, derived, most getters) are written at once; only async getters wait.
@@ -72,8 +86,8 @@ function collect(inst: ObjInstance, depth: number, ctx: HandlerContext, out: Res
       // A failing live getter leaves that one parameter out rather than failing the whole object (logged by the model).
     }
   }
-  out.push({ resolvedPath: inst.path, resultParams });
+  if (shown || acc.obj(inst.path) & READ) out.push({ resolvedPath: inst.path, resultParams });
   if (depth <= 1) return;
   for (const child of inst.objects.values()) collect(child, depth - 1, ctx, out, pending);
-  for (const rows of inst.tables.values()) for (const row of rows.values()) collect(row, depth - 1, ctx, out, pending);
+  for (const rows of inst.tableRows()) for (const row of rows.values()) collect(row, depth - 1, ctx, out, pending);
 }

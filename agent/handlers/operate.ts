@@ -6,7 +6,7 @@
  * implementation are in the supported data model (Registry.freeze), so an unimplemented TR-181
  * command is an invalid path (7026) here and absent from GetSupportedDM.
  */
-import { InvalidPathError, ObjectNotFoundError } from '../../datamodel/errors.js';
+import { InvalidPathError, ObjectNotFoundError, PermissionDeniedError } from '../../datamodel/errors.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import type { CommandNode } from '../../datamodel/nodes.js';
 import { parsePath } from '../../datamodel/path.js';
@@ -14,7 +14,8 @@ import { resolveObjects } from '../../datamodel/resolver.js';
 import type { usp } from '../../proto/index.js';
 import { checkInputArgs } from '../operate/args.js';
 import type { RequestTable } from '../operate/requests.js';
-import { asPathError } from './context.js';
+import { EXEC } from '../trust/access.js';
+import { accessOf, asPathError } from './context.js';
 import type { HandlerContext } from './context.js';
 
 type OperationResult = usp.OperateResp.OperationResult.$Shape;
@@ -22,8 +23,14 @@ type OperationResult = usp.OperateResp.OperationResult.$Shape;
 export async function handleOperate(req: usp.Operate.$Shape, ctx: HandlerContext, requests: RequestTable): Promise<usp.OperateResp.$Shape> {
   const command = req.command ?? '';
   const operationResults: OperationResult[] = [];
+  const acc = accessOf(ctx.requester);
   for (const { inst, cmd } of await targets(command, ctx)) {
     const executedCommand = inst.path + cmd.def.name;
+    // ControllerTrust CommandEvent x allows Operate; refused per command (R-OPR.1).
+    if (!acc.full && !(acc.cmdEvent(inst.path, cmd.def.name) & EXEC)) {
+      operationResults.push({ executedCommand, cmdFailure: asPathError(new PermissionDeniedError(`${executedCommand}: permission denied (no execute permission in this controller's roles)`, executedCommand)) });
+      continue;
+    }
     const inv = { cmd, objPath: inst.path, commandKey: req.commandKey ?? '', originator: ctx.requester.endpointId };
     let input: Record<string, string>;
     try {

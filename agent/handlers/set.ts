@@ -11,7 +11,7 @@ import { resolveObjects } from '../../datamodel/resolver.js';
 import type { Txn } from '../../datamodel/txn.js';
 import type { usp } from '../../proto/index.js';
 import { checkReferences } from './references.js';
-import { asPathError, checkWrite, notAnObjectPath, relativeParam } from './context.js';
+import { asPathError, checkParamWrite, checkWrite, notAnObjectPath, relativeParam } from './context.js';
 import type { HandlerContext } from './context.js';
 import { MessageError } from './message-error.js';
 
@@ -99,6 +99,7 @@ function setInstance(
     const rel = s.param ?? '';
     try {
       const { inst: owner, param } = relativeParam(inst, rel);
+      checkParamWrite(ctx.requester, owner.path, param.def.name);
       const value = checkWrite(owner, param, s.value ?? '', false);
       checkReferences(ctx.dm, owner, param, value);
       txn.setValue(owner, param, value);

@@ -12,8 +12,8 @@
  *   onboard.ts); subscription upkeep (housekeeping.ts); sending and retries (delivery.ts).
  * A Controller row that is deleted still hears that commit's notifications (its ObjectDeletion
  * included) before its subscriptions are removed, and a controller disabled by a commit still
- * hears the ValueChange of its Enable (USP-NOTES §10). The controller's `n` permission
- * (ControllerTrust) is not checked yet: roles are not implemented.
+ * hears the ValueChange of its Enable (USP-NOTES §10). Each notification is checked against
+ * its recipient's ControllerTrust roles (`n` bit, permit.ts) when it is matched.
  */
 import type { ObjInstance } from '../../datamodel/instances.js';
 import type { DataModel } from '../../datamodel/model.js';
@@ -33,6 +33,8 @@ import { Housekeeping } from './housekeeping.js';
 import { Matcher } from './match.js';
 import { OnBoarding } from './onboard.js';
 import { PeriodicScheduler } from './periodic.js';
+import { forRecipient } from './permit.js';
+import type { RecipientRights } from './permit.js';
 import { LiveSampler } from './sampler.js';
 import { readSubscriptions, value } from './subscriptions.js';
 import type { NotifType, Subscription } from './subscriptions.js';
@@ -53,6 +55,11 @@ export interface NotifierOptions {
   readonly bootInfo?: () => BootInfo;
   /** Random source of the retry back-off (tests). */
   readonly random?: () => number;
+  /**
+   * The ControllerTrust rights of a recipient's Controller row (agent/trust); without it every
+   * recipient gets everything its subscriptions match.
+   */
+  readonly rightsOf?: (controllerRow: ObjInstance) => RecipientRights;
 }
 
 export class Notifier implements EventSink {
@@ -193,10 +200,14 @@ export class Notifier implements EventSink {
       } else if (e.kind === 'created') {
         const to = active('ObjectCreation').filter((s) => m.creation(s, e.objPath));
         const keys = to.length > 0 ? uniqueKeys(dm, e.objPath) : {};
+        // The probe decides the recipient's permission before the (possibly live) keys are read.
+        const probe = { objCreation: { objPath: e.objPath, uniqueKeys: {} } };
         for (const s of to)
-          emit(
+          this.emit(
             s,
-            Promise.resolve(keys).then((k) => ({ objCreation: { objPath: e.objPath, uniqueKeys: k } })),
+            keys instanceof Promise ? keys.then((k) => ({ objCreation: { objPath: e.objPath, uniqueKeys: k } })) : { objCreation: { objPath: e.objPath, uniqueKeys: keys } },
+            facts.wasEnabled,
+            probe,
           );
       } else {
         for (const s of active('ObjectDeletion')) if (this.deletionSets.get(s.path)?.has(e.objPath)) emit(s, { objDeletion: { objPath: e.objPath } });
@@ -258,15 +269,22 @@ export class Notifier implements EventSink {
       .catch((e: unknown) => this.opts.log.error('NTF-E04', 'matching a notification failed', e));
   }
 
-  /** Sends `n` for subscription `s` to its Recipient, reliably when NotifRetry is set. */
-  private emit(s: Subscription, n: NotifyReq | Promise<NotifyReq>, stillEnabled?: ReadonlySet<string>): void {
+  /**
+   * Sends `n` for subscription `s` to its Recipient, reliably when NotifRetry is set, if the
+   * recipient's roles let it receive `n` (decided on `probe`, of the same kind, when `n` is
+   * still being built).
+   */
+  private emit(s: Subscription, n: NotifyReq | Promise<NotifyReq>, stillEnabled?: ReadonlySet<string>, probe?: NotifyReq): void {
     const inTree = this.dm.tree.get(s.recipient);
     const row = inTree ?? this.controllers.get(s.recipient);
     if (!row) return;
     const endpointId = value(row, 'EndpointID');
     if (!endpointId || (value(row, 'Enable') !== 'true' && !stillEnabled?.has(s.recipient))) return;
+    const rights = this.opts.rightsOf?.(row);
+    const seen = n instanceof Promise ? undefined : forRecipient(n, rights);
+    if (n instanceof Promise ? !forRecipient(probe ?? {}, rights) : !seen) return;
     const to = { controller: s.recipient, endpointId, ...(inTree ? {} : { row }) };
-    const notify = Promise.resolve(n).then((x): NotifyReq => ({ subscriptionId: s.id, ...x }));
+    const notify = Promise.resolve(seen ?? n).then((x): NotifyReq => ({ subscriptionId: s.id, ...(forRecipient(x, rights) ?? { ...x, objCreation: { objPath: x.objCreation?.objPath ?? '', uniqueKeys: {} } }) }));
     if (!s.notifRetry) return this.delivery.fire(to, notify);
     const expires = s.notifExpirationS > 0 ? this.clock.now() + s.notifExpirationS * 1000 : 0;
     this.delivery.reliable(to, notify, { expires, persist: expires > 0 });
