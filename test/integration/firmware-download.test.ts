@@ -5,6 +5,7 @@
  * TransferComplete! with the same FaultCode, leave the bank's Status saying what failed, and leave
  * the running bank, the boot selection and the staging folder as they were.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -113,6 +114,16 @@ t.test('HTTPS with mutual TLS and basic auth download; a wrong FileSize hint alo
   const got = await download(r, { URL: `${https.base}/fw.tgz`, Username: 'fwuser', Password: 's3cret', FileSize: '1234', CheckSumAlgorithm: 'SHA-256', CheckSum: good.sha256 });
   tt.same(got.done.result, { ok: true, outputArgs: {} }, 'mutual TLS + basic auth download succeeds (TR-181: FileSize is a hint)');
   tt.match(await values(r.agent, BANK2), { Status: 'Available', Version: '2.0' });
+});
+
+t.test('every CheckSumAlgorithm verifies the file (SHA-1, SHA-224, SHA-256, SHA-384, SHA-512)', async (tt) => {
+  const r = await rig(tt);
+  for (const alg of ['SHA-1', 'SHA-224', 'SHA-256', 'SHA-384', 'SHA-512']) {
+    const sum = createHash(alg.replace('-', '').toLowerCase()).update(good.bytes).digest('hex');
+    const got = await download(r, { URL: `${server.base}/fw.tgz`, CheckSumAlgorithm: alg, CheckSum: sum });
+    tt.same(got.done.result, { ok: true, outputArgs: {} }, `${alg}: accepted`);
+    tt.match(got.transfer?.params, { FaultCode: '0', CheckSumAlgorithm: alg, CheckSum: sum }, `${alg}: TransferComplete! reports it`);
+  }
 });
 
 const cases: { name: string; fw?: Partial<FirmwareConfig>; args: (r: Rig) => Record<string, string> | Promise<Record<string, string>>; code: number; why: RegExp; status: string }[] = [
