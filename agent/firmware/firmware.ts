@@ -7,7 +7,7 @@
  * OperationComplete is out. Images only ever go into a bank that is not running, and one Download
  * runs at a time.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandFailureError, InternalError, InvalidConfigurationError, InvalidValueError, UspError, UspErrorCode } from '../../datamodel/errors.js';
 import type { DataModel } from '../../datamodel/model.js';
@@ -81,6 +81,7 @@ export class Firmware {
   /** Start-up: rows in line with the platform, leftovers of interrupted downloads removed. */
   async open(dm: DataModel): Promise<void> {
     this.model = dm;
+    await mkdir(this.platform.stagingDir, { recursive: true });
     for (const f of await readdir(this.platform.stagingDir)) await rm(join(this.platform.stagingDir, f), { recursive: true, force: true });
     await syncRows(dm, this.platform);
     this.running = await this.platform.image(this.platform.runningBank());
