@@ -8,13 +8,13 @@ import { InternalError, InvalidPathError, NotATableError, NotCreatableError, Per
 import type { ObjInstance } from '../../datamodel/instances.js';
 import type { ObjectNode } from '../../datamodel/nodes.js';
 import { parsePath } from '../../datamodel/path.js';
-import { resolveObjects } from '../../datamodel/resolver.js';
 import type { Txn } from '../../datamodel/txn.js';
 import { normalizeValue } from '../../datamodel/types.js';
 import type { usp } from '../../proto/index.js';
 import { READ, WRITE } from '../trust/access.js';
 import { accessOf, asPathError, checkParamWrite, checkWrite, notAnObjectPath, readForRequester, relativeParam } from './context.js';
 import type { HandlerContext } from './context.js';
+import { resolveAs } from './resolve-as.js';
 import { MessageError } from './message-error.js';
 import { checkReferences } from './references.js';
 
@@ -69,7 +69,7 @@ export async function handleAdd(req: usp.Add.$Shape, ctx: HandlerContext): Promi
 async function targetTables(path: string, ctx: HandlerContext): Promise<{ parent: ObjInstance; node: ObjectNode }[]> {
   const p = parsePath(path);
   if (p.leaf.kind !== 'object') throw notAnObjectPath(path);
-  const res = await resolveObjects(ctx.dm, p, ctx.requester);
+  const res = await resolveAs(ctx, p);
   if (!res.endsAtTable) throw new NotATableError(`'${path}' is not a table (multi-instance object) path`, path);
   if (res.node && res.node.def.access !== 'readWrite') throw new NotCreatableError(`${res.node.path} rows are created by the agent only`, path);
   if (!res.isSearch && res.targets.length === 0) throw new InvalidPathError(`the parent of '${path}' does not exist`, path);

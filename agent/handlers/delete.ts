@@ -8,13 +8,13 @@ import type { ObjInstance } from '../../datamodel/instances.js';
 import type { DataModel } from '../../datamodel/model.js';
 import type { ParamNode } from '../../datamodel/nodes.js';
 import { parsePath } from '../../datamodel/path.js';
-import { resolveObjects } from '../../datamodel/resolver.js';
 import type { Txn } from '../../datamodel/txn.js';
 import { joinList, splitList } from '../../datamodel/types.js';
 import type { usp } from '../../proto/index.js';
 import { WRITE } from '../trust/access.js';
 import { accessOf, asPathError, notAnObjectPath } from './context.js';
 import type { HandlerContext } from './context.js';
+import { resolveAs } from './resolve-as.js';
 import { MessageError } from './message-error.js';
 
 type DeletedObjectResult = usp.DeleteResp.DeletedObjectResult.$Shape;
@@ -61,7 +61,7 @@ export async function handleDelete(req: usp.Delete.$Shape, ctx: HandlerContext):
 async function targetRows(path: string, ctx: HandlerContext): Promise<ObjInstance[]> {
   const p = parsePath(path);
   if (p.leaf.kind !== 'object') throw notAnObjectPath(path);
-  const res = await resolveObjects(ctx.dm, p, ctx.requester);
+  const res = await resolveAs(ctx, p);
   if (res.endsAtTable) throw new NotATableError(`'${path}' names a table, not instances; use ${path}* to delete every row`, path);
   if (res.node && !res.node.isTable) throw new NotATableError(`'${path}' is not a table row and cannot be deleted`, path);
   if (res.node && res.node.def.access !== 'readWrite') throw new NotDeletableError(`${res.node.path} rows are removed by the agent only`, path);

@@ -5,11 +5,11 @@
 import { NotATableError, ObjectNotFoundError } from '../../datamodel/errors.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import { parsePath } from '../../datamodel/path.js';
-import { resolveObjects } from '../../datamodel/resolver.js';
 import type { usp } from '../../proto/index.js';
 import { READ } from '../trust/access.js';
 import { accessOf, asPathError, notAnObjectPath, readForRequester } from './context.js';
 import type { HandlerContext } from './context.js';
+import { resolveAs } from './resolve-as.js';
 
 type CurrInstance = usp.GetInstancesResp.CurrInstance.$Shape;
 
@@ -28,7 +28,7 @@ export async function handleGetInstances(req: usp.GetInstances.$Shape, ctx: Hand
 async function instancesOf(path: string, firstLevelOnly: boolean, ctx: HandlerContext): Promise<CurrInstance[]> {
   const p = parsePath(path);
   if (p.leaf.kind !== 'object') throw notAnObjectPath(path);
-  const res = await resolveObjects(ctx.dm, p, ctx.requester);
+  const res = await resolveAs(ctx, p);
   if (res.node && !res.node.isTable) throw new NotATableError(`'${path}' is not a table (multi-instance object)`, path);
   if (!res.isSearch && res.missing) throw new ObjectNotFoundError(`'${path}' does not exist`, path);
   const rows: ObjInstance[] = [];

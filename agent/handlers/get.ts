@@ -5,11 +5,11 @@
 import { InvalidPathError } from '../../datamodel/errors.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import { parsePath } from '../../datamodel/path.js';
-import { resolveObjects } from '../../datamodel/resolver.js';
 import type { usp } from '../../proto/index.js';
 import { READ } from '../trust/access.js';
 import { accessOf, asPathError, readForRequester } from './context.js';
 import type { HandlerContext } from './context.js';
+import { resolveAs } from './resolve-as.js';
 
 type ResolvedPathResult = usp.GetResp.ResolvedPathResult.$Shape;
 type RequestedPathResult = usp.GetResp.RequestedPathResult.$Shape;
@@ -30,7 +30,7 @@ export async function handleGet(req: usp.Get.$Shape, ctx: HandlerContext): Promi
 async function getOne(path: string, maxDepth: number, ctx: HandlerContext): Promise<ResolvedPathResult[]> {
   const p = parsePath(path);
   if (p.leaf.kind === 'command' || p.leaf.kind === 'event') throw new InvalidPathError(`'${path}' names a ${p.leaf.kind}; Get takes object and parameter paths`, path);
-  const res = await resolveObjects(ctx.dm, p, ctx.requester);
+  const res = await resolveAs(ctx, p);
   // R-GET.0: a path without search elements that matches nothing instantiated is invalid.
   if (!res.isSearch && res.missing) throw new InvalidPathError(`'${path}' does not exist in the instantiated data model`, path);
   const out: ResolvedPathResult[] = [];

@@ -10,13 +10,13 @@ import { InvalidPathError, ObjectNotFoundError, PermissionDeniedError } from '..
 import type { ObjInstance } from '../../datamodel/instances.js';
 import type { CommandNode } from '../../datamodel/nodes.js';
 import { parsePath } from '../../datamodel/path.js';
-import { resolveObjects } from '../../datamodel/resolver.js';
 import type { usp } from '../../proto/index.js';
 import { checkInputArgs } from '../operate/args.js';
 import type { RequestTable } from '../operate/requests.js';
 import { EXEC } from '../trust/access.js';
 import { accessOf, asPathError } from './context.js';
 import type { HandlerContext } from './context.js';
+import { resolveAs } from './resolve-as.js';
 
 type OperationResult = usp.OperateResp.OperationResult.$Shape;
 
@@ -57,7 +57,7 @@ export async function handleOperate(req: usp.Operate.$Shape, ctx: HandlerContext
 async function targets(command: string, ctx: HandlerContext): Promise<{ inst: ObjInstance; cmd: CommandNode }[]> {
   const p = parsePath(command);
   if (p.leaf.kind !== 'command') throw new InvalidPathError(`'${command}' is not a command path (Operate needs a path ending in 'Name()')`, command);
-  const res = await resolveObjects(ctx.dm, p, ctx.requester);
+  const res = await resolveAs(ctx, p);
   const name = `${p.leaf.name}()`;
   if (res.endsAtTable) throw new InvalidPathError(`'${command}': ${res.node?.path ?? 'the table'} needs an instance before ${name}`, command);
   if (res.node && !res.node.commands.has(name)) throw new InvalidPathError(`'${command}': ${res.node.path} has no command ${name} in this agent's supported data model`, command);

@@ -7,12 +7,12 @@
 import { InvalidPathError, ObjectNotFoundError, UspError, UspErrorCode } from '../../datamodel/errors.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import { parsePath } from '../../datamodel/path.js';
-import { resolveObjects } from '../../datamodel/resolver.js';
 import type { Txn } from '../../datamodel/txn.js';
 import type { usp } from '../../proto/index.js';
 import { checkReferences } from './references.js';
 import { asPathError, checkParamWrite, checkWrite, notAnObjectPath, relativeParam } from './context.js';
 import type { HandlerContext } from './context.js';
+import { resolveAs } from './resolve-as.js';
 import { MessageError } from './message-error.js';
 
 type UpdatedObjectResult = usp.SetResp.UpdatedObjectResult.$Shape;
@@ -75,7 +75,7 @@ async function setOne(
 ): Promise<UpdatedInstanceResult[]> {
   const p = parsePath(path);
   if (p.leaf.kind !== 'object') throw notAnObjectPath(path);
-  const res = await resolveObjects(ctx.dm, p, ctx.requester);
+  const res = await resolveAs(ctx, p);
   if (res.endsAtTable) throw new InvalidPathError(`'${path}' names a table; Set needs instances`, path);
   if (!res.isSearch && (res.missing || res.targets.length === 0)) throw new ObjectNotFoundError(`'${path}' does not exist`, path);
   const results: UpdatedInstanceResult[] = [];

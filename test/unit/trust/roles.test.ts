@@ -146,3 +146,22 @@ t.test('BannedRole: a controller holding it is refused', async (t) => {
   await rig.set('Device.LocalAgent.ControllerTrust.', { BannedRole: banned });
   t.equal(rig.requester('proto::bad'), undefined, 'refused once its role is the BannedRole');
 });
+
+t.test('A search expression cannot test a parameter the role hides', async (t) => {
+  const rig = await trustRig(t);
+  const role = await makeRole(rig, 'NoCodes', [
+    { targets: 'Device.', param: 'r---', obj: 'r---', inst: 'r---', order: 1 },
+    { targets: `${CTRL}*.ProvisioningCode`, param: '----', order: 2 },
+  ]);
+  await makeController(rig, 'proto::searcher', [role]);
+  await rig.set(`${CTRL}1.`, { ProvisioningCode: 'secret' });
+  const q = (path: string) => rig.as('proto::searcher', { get: { paramPaths: [path] } });
+  const hidden = await q(`${CTRL}[ProvisioningCode=="secret"].EndpointID`);
+  t.strictSame(hidden.body.response?.getResp?.reqPathResults?.[0]?.resolvedPathResults, [], 'a search on the hidden parameter matches nothing, even with the right value');
+  const admin = getParams(await rig.admin({ get: { paramPaths: [`${CTRL}[ProvisioningCode=="secret"].EndpointID`] } }));
+  t.equal(admin[`${CTRL}1.`]?.EndpointID, 'proto::searcher', 'while the admin finds the row');
+  const open = getParams(await q(`${CTRL}[EndpointID=="proto::searcher"].Enable`));
+  t.equal(open[`${CTRL}1.`]?.Enable, 'true', 'a search on a readable parameter still works');
+  const set = await rig.as('proto::searcher', { set: { allowPartial: true, updateObjs: [{ objPath: `${CTRL}[ProvisioningCode=="secret"].`, paramSettings: [{ param: 'ControllerCode', value: 'x' }] }] } });
+  t.strictSame(set.body.response?.setResp?.updatedObjResults?.[0]?.operStatus?.operSuccess?.updatedInstResults, [], 'nor can a Set use it');
+});
