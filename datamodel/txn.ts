@@ -43,6 +43,11 @@ export interface TxnHost {
   committed(events: ChangeEvent[], live: LiveSet[], created: ObjInstance[], deleted: ObjInstance[]): Promise<void>;
 }
 
+/** True when `name` is part of a unique key of table `node`, or its enable parameter (which decides whether functional keys count). */
+function isKeyParam(node: ObjectNode, name: string): boolean {
+  return node.def.enableParameter === name || node.uniqueKeys.some((uk) => uk.params.includes(name));
+}
+
 export class Txn {
   private readonly undo: UndoEntry[] = [];
   private readonly live: LiveSet[] = [];
@@ -133,6 +138,10 @@ export class Txn {
   /**
    * Checks unique keys of every table touched since `sp` (R-ADD, R-SET: evaluated after the
    * whole request). Rows whose enable parameter is false may share functional keys.
+   *
+   * Only tables with a new row, or a changed key or enable parameter, are checked: the keys held
+   * before the transaction, so other changes cannot break them. Without that, a Set of thousands
+   * of objects (one check per object) rescanned the whole table each time: quadratic.
    */
   checkUniqueKeys(sp = 0): void {
     const tables = new Map<string, { parent: ObjInstance; node: ObjectNode }>();
@@ -143,7 +152,10 @@ export class Txn {
     };
     for (let k = sp; k < this.undo.length; k++) {
       const u = this.undo[k] as UndoEntry;
-      if (u.t === 'value' || u.t === 'created') touch(u.inst);
+      if (u.t === 'created') touch(u.inst);
+      else if (u.t === 'value' && u.inst.node.isTable && u.inst.parent && isKeyParam(u.inst.node, u.name)) {
+        tables.set(`${u.inst.parent.path}${u.inst.node.name}.`, { parent: u.inst.parent, node: u.inst.node });
+      }
     }
     for (const [key, { parent, node }] of tables) {
       if (!this.host.tree.get(parent.path)) continue;

@@ -6,22 +6,40 @@
  *   node --import tsx test/helpers/crash-child.ts <store-mid|store-after|dm-mid|dm-after> <db file>
  *
  * Before dying it writes one line to stdout: `KILL <where> wal=<bytes>`.
+ *
+ * The `agent-<set|add|delete>-<mid|after|timed>` modes run a whole in-process agent on the data
+ * folder <dir> (as test/helpers/agent.ts builds it: real router, dispatcher and SQLite file) and
+ * feed it one big USP request Record (crash-workload.ts): `mid` kills half-way through writing
+ * its change set, `after` once the reply Record is built, `timed` prints `SENDING` and leaves
+ * the killing to the parent (a real kill -9 from outside at a moment of its choosing), printing
+ * `DONE <msgBody>` if the request finishes first.
+ *
+ *   node --import tsx test/helpers/crash-child.ts agent-set-mid <dir>
  */
 import { statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { Store } from '../../datamodel/store.js';
 import type { ChangeSet } from '../../datamodel/store.js';
-import { bigChangeSet, bigTxn, openModel } from './crash-workload.js';
+import { loadConfig } from '../../agent/config.js';
+import { buildRecord, buildRequest, decodeMsg, decodeRecord, encodeMsg, encodeRecord } from '../../proto/index.js';
+import { AGENT_EID, CONTROLLER_EID, startTestAgent } from './agent.js';
+import { AGENT_WORKLOADS, bigChangeSet, bigTxn, openModel } from './crash-workload.js';
+import type { AgentWorkload } from './crash-workload.js';
 
 const [mode, file] = process.argv.slice(2);
-if (!file || !['store-mid', 'store-after', 'dm-mid', 'dm-after'].includes(mode ?? '')) {
-  process.stderr.write('usage: crash-child.ts <store-mid|store-after|dm-mid|dm-after> <db file>\n');
+const agentMode = /^agent-(set|add|delete)-(mid|after|timed)$/.exec(mode ?? '');
+if (!file || !(agentMode || ['store-mid', 'store-after', 'dm-mid', 'dm-after'].includes(mode ?? ''))) {
+  process.stderr.write('usage: crash-child.ts <store-mid|store-after|dm-mid|dm-after> <db file> | agent-<set|add|delete>-<mid|after|timed> <dir>\n');
   process.exit(2);
 }
+
+/** The database file: given, or the agent's default one in the data folder. */
+const dbFile = agentMode ? join(file, 'usp-agent.db') : file;
 
 function die(where: string): never {
   let wal = 0;
   try {
-    wal = statSync(`${file}-wal`).size;
+    wal = statSync(`${dbFile}-wal`).size;
   } catch {
     // No WAL file yet: report 0.
   }
@@ -52,7 +70,34 @@ class CrashingStore extends Store {
   }
 }
 
-if (mode === 'store-mid') {
+/** Runs one big request through a whole agent on folder `dir`, dying as `when` says. */
+async function agentCrash(workload: AgentWorkload, when: string, dir: string): Promise<void> {
+  if (when === 'mid') {
+    // The real Store of the agent below; only the big change set it is handed is rigged (the
+    // values of a Set or Add, the deleted rows of a Delete), not small writes at start-up.
+    const proto = Store.prototype as { apply: (this: Store, cs: ChangeSet) => void };
+    const apply = proto.apply;
+    proto.apply = function (this: Store, cs: ChangeSet): void {
+      if (cs.values.length >= 1000) apply.call(this, { ...cs, values: killHalfWay(cs.values) });
+      else if (cs.deleted.length >= 1000) apply.call(this, { ...cs, deleted: killHalfWay(cs.deleted) });
+      else apply.call(this, cs);
+    };
+  }
+  const config = { ...loadConfig(undefined, { dataDir: dir }), endpointId: AGENT_EID };
+  const agent = await startTestAgent(config, dir);
+  const record = encodeRecord(buildRecord({ toId: AGENT_EID, fromId: CONTROLLER_EID, payload: encodeMsg(buildRequest(`crash-${workload}`, AGENT_WORKLOADS[workload]())) }));
+  if (when === 'timed') writeSync(1, 'SENDING\n');
+  const reply = await agent.router.handle(record);
+  const body = reply ? decodeMsg(decodeRecord(reply).noSessionContext?.payload ?? new Uint8Array()).body.msgBody : 'none';
+  if (when === 'after') die(`after the ${workload} reply (${body}) was built`);
+  writeSync(1, `DONE ${body}\n`);
+  // Wait to be killed: the parent decides when.
+  setInterval(() => undefined, 60_000);
+}
+
+if (agentMode) {
+  await agentCrash(agentMode[1] as AgentWorkload, agentMode[2] as string, file);
+} else if (mode === 'store-mid') {
   new CrashingStore(file).apply(bigChangeSet());
 } else if (mode === 'store-after') {
   new Store(file).apply(bigChangeSet());
@@ -63,4 +108,4 @@ if (mode === 'store-mid') {
   await bigTxn(openModel(new Store(file)));
   die('after the data-model transaction committed');
 }
-die('(the workload finished without being killed)');
+if (!agentMode) die('(the workload finished without being killed)');

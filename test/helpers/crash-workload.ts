@@ -1,7 +1,8 @@
 /**
- * The workloads of the crash tests (test/unit/datamodel/crash.test.ts), shared by the test and
- * the child process it kills (crash-child.ts), so the test can compute the expected state by
- * running the same workload to completion on another file.
+ * The workloads of the crash tests (test/unit/datamodel/crash.test.ts for the Store and the
+ * data model, test/integration/crash-agent.test.ts for USP messages through a whole agent),
+ * shared by the test and the child process it kills (crash-child.ts), so the test can compute
+ * the expected state by running the same workload to completion on another file.
  */
 import { DataModel } from '../../datamodel/model.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
@@ -10,6 +11,7 @@ import { loadTr181 } from '../../datamodel/schema/index.js';
 import type { Store } from '../../datamodel/store.js';
 import type { ChangeSet } from '../../datamodel/store.js';
 import type { Txn } from '../../datamodel/txn.js';
+import type { Request } from '../../proto/index.js';
 
 export const SUB = 'Device.LocalAgent.Subscription.';
 export const BASE_ROWS = 100;
@@ -105,3 +107,71 @@ export function storedState(store: Store): { instances: string[]; params: string
     counters: [...s.counters].map(([k, v]) => `${k}=${v}`).sort(),
   };
 }
+
+// ---- whole-agent workloads (test/integration/crash-agent.test.ts) -------------------------------
+
+/** Subscription rows the agent-level crash tests start from. */
+export const AGENT_ROWS = 2500;
+/** Parameters each row gets in the big Set: AGENT_ROWS × 4 = 10,000 parameter settings. */
+const SET_PARAMS = 4;
+
+function addRows(from: number, count: number, tag: string): Request {
+  return {
+    add: {
+      allowPartial: false,
+      createObjs: Array.from({ length: count }, (_, i) => ({
+        objPath: SUB,
+        paramSettings: [
+          { param: 'ID', value: `${tag}-${from + i}`, required: true },
+          { param: 'NotifType', value: 'ValueChange', required: true },
+          { param: 'ReferenceList', value: 'Device.Time.LocalTimeZone', required: true },
+          { param: 'TriggerConfigSettings', value: `${tag}-${from + i}`, required: true },
+        ],
+      })),
+    },
+  };
+}
+
+/** Rows the big Add creates (an Add checks unique keys per object against the whole table, so it grows as rows × objects). */
+export const AGENT_ADD_ROWS = 500;
+
+/** The starting rows, Subscription.1..AGENT_ROWS, written in one data-model transaction (quicker than an Add message). */
+export async function agentBaseRows(dm: DataModel): Promise<void> {
+  await dm.transaction((txn) => {
+    const la = must(dm.tree.get('Device.LocalAgent.'), 'LocalAgent');
+    const table = must(la.node.children.get('Subscription'), 'Subscription');
+    for (let n = 1; n <= AGENT_ROWS; n++) {
+      const row = txn.addRow(la, table);
+      setValues(txn, row, { Alias: `cpe-${row.num}`, ID: `old-${n}`, NotifType: 'ValueChange', ReferenceList: 'Device.Time.LocalTimeZone', TriggerConfigSettings: `old-${n}` });
+    }
+    txn.checkUniqueKeys();
+  });
+}
+
+/** One Set with 10,000 parameter settings: four on each of the AGENT_ROWS rows. */
+export function agentBigSet(): Request {
+  const updateObjs = Array.from({ length: AGENT_ROWS }, (_, i) => ({
+    objPath: `${SUB}${i + 1}.`,
+    paramSettings: [
+      { param: 'TriggerConfigSettings', value: `new-${i + 1}-${PAD.slice(0, 40)}`, required: true },
+      { param: 'NotifRetry', value: 'true', required: true },
+      { param: 'NotifExpiration', value: String(100 + i), required: true },
+      { param: 'TriggerAction', value: 'NotifyAndConfig', required: true },
+    ],
+  }));
+  if (updateObjs.length * SET_PARAMS !== 10_000) throw new Error('the big Set must have 10,000 parameter settings');
+  return { set: { allowPartial: false, updateObjs } };
+}
+
+/** One Add of AGENT_ADD_ROWS more rows. */
+export const agentBigAdd = (): Request => addRows(AGENT_ROWS + 1, AGENT_ADD_ROWS, 'added');
+
+/** One Delete of every even row (AGENT_ROWS / 2 instance paths) and of row 2001, found by a search expression. */
+export function agentBigDelete(): Request {
+  const objPaths = Array.from({ length: AGENT_ROWS / 2 }, (_, i) => `${SUB}${2 * (i + 1)}.`);
+  return { delete: { allowPartial: false, objPaths: [...objPaths, `${SUB}[NotifExpiration==0&&TriggerConfigSettings=="old-2001"].`] } };
+}
+
+/** The agent-level workloads by name (crash-child.ts `agent-<name>-<when>` modes). */
+export const AGENT_WORKLOADS = { set: agentBigSet, add: agentBigAdd, delete: agentBigDelete } as const;
+export type AgentWorkload = keyof typeof AGENT_WORKLOADS;
