@@ -12,17 +12,18 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { makeImage, startImageServer } from '../unit/firmware/fixtures.js';
-import { FwController, fwLab, RESTART_MS, startAgent } from '../unit/firmware/mtp-lab.js';
-import type { ReceivedNotify } from '../unit/firmware/mtp-lab.js';
+import { acceptAgent } from '../helpers/ws-notify.js';
+import type { NotifyController, ReceivedNotify } from '../helpers/ws-notify.js';
+import { AGENT, CTRL, CTRL_ROW, fwLab, operateAll, RESTART_MS, startAgent, values } from '../unit/firmware/mtp-lab.js';
 
 t.setTimeout(240_000);
 
 const FW = 'Device.DeviceInfo.FirmwareImage.';
 
 /** The next `n` notifications (OnBoardRequests answered and skipped). */
-async function notifies(c: FwController, n: number): Promise<ReceivedNotify[]> {
+async function notifies(c: NotifyController, n: number): Promise<ReceivedNotify[]> {
   const out: ReceivedNotify[] = [];
-  while (out.length < n) out.push(await c.nextNotify());
+  while (out.length < n) out.push(await c.nextNotify(RESTART_MS));
   return out;
 }
 
@@ -36,21 +37,18 @@ t.test('Download() by search path on Version → TransferComplete! → activatio
   images.serve('/fw-3.0.tgz', bad.bytes);
 
   const agent = startAgent(t, l);
-  t.teardown(() => {
-    if (!t.passing()) console.error(agent.log());
-  });
-  const c = await FwController.accept(t, l.server);
-  await c.onboard();
-  await c.subscribe({ ID: 'boot', NotifType: 'Event', ReferenceList: 'Device.Boot!' });
-  await c.subscribe({ ID: 'xfer', NotifType: 'Event', ReferenceList: 'Device.LocalAgent.TransferComplete!' });
-  await c.subscribe({ ID: 'done', NotifType: 'OperationComplete', ReferenceList: FW });
+  const c = await acceptAgent(t, l.server, CTRL, AGENT, RESTART_MS);
+  await c.onboard(CTRL_ROW);
+  await c.subscribe({ ID: 'boot', NotifType: 'Event', ReferenceList: 'Device.Boot!', Persistent: 'true' });
+  await c.subscribe({ ID: 'xfer', NotifType: 'Event', ReferenceList: 'Device.LocalAgent.TransferComplete!', Persistent: 'true' });
+  await c.subscribe({ ID: 'done', NotifType: 'OperationComplete', ReferenceList: FW, Persistent: 'true' });
 
-  t.match(await c.values('Device.DeviceInfo.'), { SoftwareVersion: '1.0', ActiveFirmwareImage: `${FW}1`, BootFirmwareImage: `${FW}1`, FirmwareImageNumberOfEntries: '2' }, 'factory state: 1.0 running from bank 1');
-  t.match(await c.values(`${FW}2.`), { Status: 'Available', Version: '1.0' }, 'bank 2 holds the factory image too');
+  t.match(await values(c, 'Device.DeviceInfo.'), { SoftwareVersion: '1.0', ActiveFirmwareImage: `${FW}1`, BootFirmwareImage: `${FW}1`, FirmwareImageNumberOfEntries: '2' }, 'factory state: 1.0 running from bank 1');
+  t.match(await values(c, `${FW}2.`), { Status: 'Available', Version: '1.0' }, 'bank 2 holds the factory image too');
   const firstPid = Number(readFileSync(l.lockFile, 'utf8'));
 
   // The seed's Operate: a search path on Version.
-  const results = await c.operate(`${FW}[Version=="1.0"].Download()`, 'fw-2.0', {
+  const results = await operateAll(c, `${FW}[Version=="1.0"].Download()`, 'fw-2.0', {
     URL: `${images.base}/fw-2.0.tgz`,
     FileSize: String(v2.bytes.length),
     AutoActivate: 'true',
@@ -82,28 +80,28 @@ t.test('Download() by search path on Version → TransferComplete! → activatio
 
   // AutoActivate: bank 2 boots next; the agent restarts into it.
   await l.server.nextSession(RESTART_MS);
-  const boot = (await c.nextNotify()).notify;
+  const boot = (await c.nextNotify(RESTART_MS)).notify;
   t.equal(boot.event?.eventName, 'Boot!', 'Boot! after the activation');
   t.match(boot.event?.params, { Cause: 'RemoteReboot', CommandKey: 'fw-2.0', FirmwareUpdated: 'true' }, 'Boot!: FirmwareUpdated=true with the Download command_key');
   t.not(Number(readFileSync(l.lockFile, 'utf8')), firstPid, 'a new agent process');
-  t.match(await c.values('Device.DeviceInfo.'), { SoftwareVersion: '2.0', ActiveFirmwareImage: `${FW}2`, BootFirmwareImage: `${FW}2` }, '2.0 runs from bank 2');
-  t.match(await c.values(`${FW}2.`), { Status: 'Active', Version: '2.0', Name: 'lab-image-2.0', BootFailureLog: '' });
-  t.match(await c.values(`${FW}1.`), { Status: 'Available', Version: '1.0' }, 'bank 1 keeps the previous image');
+  t.match(await values(c, 'Device.DeviceInfo.'), { SoftwareVersion: '2.0', ActiveFirmwareImage: `${FW}2`, BootFirmwareImage: `${FW}2` }, '2.0 runs from bank 2');
+  t.match(await values(c, `${FW}2.`), { Status: 'Active', Version: '2.0', Name: 'lab-image-2.0', BootFailureLog: '' });
+  t.match(await values(c, `${FW}1.`), { Status: 'Available', Version: '1.0' }, 'bank 1 keeps the previous image');
   t.equal(readFileSync(`${l.fwDir}/boot`, 'utf8').trim(), '2');
 
   // A bad image into the now inactive bank 1: its health check fails after activation.
   const bad1 = await c.operate(`${FW}1.Download()`, 'fw-bad', { URL: `${images.base}/fw-3.0.tgz`, AutoActivate: 'true' });
-  t.ok(bad1[0]?.reqObjPath, 'bad image download accepted');
+  t.ok(bad1.reqObjPath, 'bad image download accepted');
   const badDone = await notifies(c, 2);
   t.match(badDone.find((n) => n.notify.event)?.notify.event?.params, { CommandKey: 'fw-bad', FaultCode: '0' }, 'the bad image transfers and validates fine');
   t.match(badDone.find((n) => n.notify.operComplete)?.notify.operComplete, { objPath: `${FW}1.`, reqOutputArgs: {} });
 
   await l.server.nextSession(RESTART_MS);
-  const boot2 = (await c.nextNotify()).notify;
+  const boot2 = (await c.nextNotify(RESTART_MS)).notify;
   t.equal(boot2.event?.eventName, 'Boot!', 'Boot! after the rollback');
   t.match(boot2.event?.params, { Cause: 'LocalReboot', CommandKey: 'fw-bad', FirmwareUpdated: 'false', Reason: 'firmware rollback to bank 2' }, 'Boot!: back on the same software (FirmwareUpdated=false), the rollback says why');
-  t.match(await c.values('Device.DeviceInfo.'), { SoftwareVersion: '2.0', ActiveFirmwareImage: `${FW}2`, BootFirmwareImage: `${FW}1` }, 'rolled back to 2.0; BootFirmwareImage is not rewritten to the fallback (TR-181)');
-  const failed = await c.values(`${FW}1.`);
+  t.match(await values(c, 'Device.DeviceInfo.'), { SoftwareVersion: '2.0', ActiveFirmwareImage: `${FW}2`, BootFirmwareImage: `${FW}1` }, 'rolled back to 2.0; BootFirmwareImage is not rewritten to the fallback (TR-181)');
+  const failed = await values(c, `${FW}1.`);
   t.match(failed, { Status: 'ActivationFailed', Version: '3.0-bad' }, 'bank 1: ActivationFailed');
   t.match(failed['BootFailureLog'], /health check .* failed \(exit 1\): bad image refuses to start/, 'BootFailureLog says why');
   t.match(agent.log(), /FW-W04 rolling back to bank 2/, 'the rollback is logged');

@@ -8,8 +8,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeImage, startImageServer } from '../unit/firmware/fixtures.js';
-import { FwController, fwLab, startAgent } from '../unit/firmware/mtp-lab.js';
-import type { ReceivedNotify } from '../unit/firmware/mtp-lab.js';
+import { acceptAgent } from '../helpers/ws-notify.js';
+import type { NotifyController, ReceivedNotify } from '../helpers/ws-notify.js';
+import { AGENT, CTRL, CTRL_ROW, fwLab, RESTART_MS, startAgent, values } from '../unit/firmware/mtp-lab.js';
 
 t.setTimeout(180_000);
 
@@ -25,9 +26,9 @@ async function written(dir: string, bytes: number): Promise<void> {
   }
 }
 
-async function until(c: FwController, pred: (n: ReceivedNotify) => boolean): Promise<ReceivedNotify> {
+async function until(c: NotifyController, pred: (n: ReceivedNotify) => boolean): Promise<ReceivedNotify> {
   for (;;) {
-    const n = await c.nextNotify();
+    const n = await c.nextNotify(RESTART_MS);
     if (pred(n)) return n;
   }
 }
@@ -42,16 +43,13 @@ t.test('kill -9 mid-download: the active bank is intact, the partial file goes, 
   images.serve('/fw.tgz', img.bytes);
 
   const first = startAgent(t, l);
-  t.teardown(() => {
-    if (!t.passing()) console.error(first.log());
-  });
-  const c = await FwController.accept(t, l.server);
-  await c.onboard();
+  const c = await acceptAgent(t, l.server, CTRL, AGENT, RESTART_MS);
+  await c.onboard(CTRL_ROW);
   await c.subscribe({ ID: 'st', NotifType: 'ValueChange', ReferenceList: `${FW}2.Status` });
-  await c.subscribe({ ID: 'xfer', NotifType: 'Event', ReferenceList: 'Device.LocalAgent.TransferComplete!' });
+  await c.subscribe({ ID: 'xfer', NotifType: 'Event', ReferenceList: 'Device.LocalAgent.TransferComplete!', Persistent: 'true' });
 
-  const [res] = await c.operate(`${FW}2.Download()`, 'slow', { URL: `${images.base}/slow.tgz`, AutoActivate: 'true' });
-  t.ok(res?.reqObjPath, 'Download() accepted');
+  const res = await c.operate(`${FW}2.Download()`, 'slow', { URL: `${images.base}/slow.tgz`, AutoActivate: 'true' });
+  t.ok(res.reqObjPath, 'Download() accepted');
   const downloading = await until(c, (n) => n.notify.valueChange !== undefined);
   t.equal(downloading.notify.valueChange?.paramValue, 'Downloading', 'Status Downloading');
   // What the agent has written, not what the server has sent (socket buffers hold some of that).
@@ -72,21 +70,18 @@ t.test('kill -9 mid-download: the active bank is intact, the partial file goes, 
   t.match(JSON.parse(readFileSync(join(l.fwDir, 'bank-2', 'manifest.json'), 'utf8')), { version: '1.0' }, "the target bank's previous image is intact");
   t.equal(readFileSync(join(l.fwDir, 'boot'), 'utf8').trim(), '1', 'bank 1 still boots');
 
-  const second = startAgent(t, l);
-  t.teardown(() => {
-    if (!t.passing()) console.error(second.log());
-  });
+  startAgent(t, l);
   // The same controller carries on over the new session (a second one would compete for its records).
-  await l.server.nextSession(60_000);
+  await l.server.nextSession(RESTART_MS);
   const c2 = c;
   t.same(readdirSync(staging), [], 'the next start removed the partial file');
-  t.match(await c2.values('Device.DeviceInfo.'), { SoftwareVersion: '1.0', ActiveFirmwareImage: `${FW}1` }, 'still 1.0 from bank 1');
-  t.match(await c2.values(`${FW}2.`), { Status: 'DownloadFailed', Version: '' }, 'the interrupted download shows as DownloadFailed');
+  t.match(await values(c2, 'Device.DeviceInfo.'), { SoftwareVersion: '1.0', ActiveFirmwareImage: `${FW}1` }, 'still 1.0 from bank 1');
+  t.match(await values(c2, `${FW}2.`), { Status: 'DownloadFailed', Version: '' }, 'the interrupted download shows as DownloadFailed');
 
-  const [again] = await c2.operate(`${FW}2.Download()`, 'again', { URL: `${images.base}/fw.tgz`, AutoActivate: 'false', CheckSumAlgorithm: 'SHA-256', CheckSum: img.sha256 });
-  t.ok(again?.reqObjPath, 'the same Download() is accepted again');
+  const again = await c2.operate(`${FW}2.Download()`, 'again', { URL: `${images.base}/fw.tgz`, AutoActivate: 'false', CheckSumAlgorithm: 'SHA-256', CheckSum: img.sha256 });
+  t.ok(again.reqObjPath, 'the same Download() is accepted again');
   const tc = await until(c2, (n) => n.notify.event?.eventName === 'TransferComplete!');
   t.match(tc.notify.event?.params, { CommandKey: 'again', FaultCode: '0', CheckSum: img.sha256 }, 'and completes');
-  t.match(await c2.values(`${FW}2.`), { Status: 'Available', Version: '2.0' }, 'bank 2 now holds 2.0');
-  t.match(await c2.values('Device.DeviceInfo.'), { SoftwareVersion: '1.0' }, 'AutoActivate=false: still running 1.0');
+  t.match(await values(c2, `${FW}2.`), { Status: 'Available', Version: '2.0' }, 'bank 2 now holds 2.0');
+  t.match(await values(c2, 'Device.DeviceInfo.'), { SoftwareVersion: '1.0' }, 'AutoActivate=false: still running 1.0');
 });
