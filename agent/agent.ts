@@ -23,6 +23,9 @@ import { TransportManager } from './transport/manager.js';
 import { provisionCertificates, splitPem } from './transport/certificates.js';
 import { provisionTransports } from './transport/provision.js';
 import { prepareTls } from './transport/tls-setup.js';
+import { BulkDataService } from './bulkdata/service.js';
+import { createFirmware } from './firmware/setup.js';
+import type { Firmware } from './firmware/setup.js';
 import { SYSTEM_CLOCK } from './clock.js';
 import type { Clock } from './clock.js';
 import { linuxPlatform } from './hooks.js';
@@ -30,6 +33,7 @@ import type { PlatformHooks } from './hooks.js';
 import { lockDatabase } from './lock.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
+import { NO_EVENTS } from './notify/events.js';
 import type { EventSink } from './notify/events.js';
 import { Notifier } from './notify/notifier.js';
 import type { SendFn } from './notify/delivery.js';
@@ -37,6 +41,7 @@ import { registerSubscriptions } from './notify/subscriptions.js';
 import { registerDevice } from './objects/device.js';
 import type { DeviceControl } from './objects/device.js';
 import { registerDeviceInfo } from './objects/device-info.js';
+import { registerPlatformObjects } from './objects/linux.js';
 import { registerLocalAgentCommands } from './objects/local-agent-commands.js';
 import { registerControllerTrust } from './objects/controller-trust.js';
 import { assignConfiguredRoles, provisionBuiltinRoles } from './trust/builtin.js';
@@ -49,6 +54,9 @@ import type { BootCause } from './operate/boot.js';
 import { RequestTable } from './operate/requests.js';
 import { restartAfterResponse } from './operate/restart.js';
 import type { RestartKind } from './operate/restart.js';
+import { forwardEvents, loadPlugins, registerPlugins } from './plugins.js';
+import { SoftwareModules } from './smm/manager.js';
+import { registerSoftwareModules } from './smm/register.js';
 
 export { adminRequest, AdminConnectError } from './admin/client.js';
 export { runCli } from './admin/cli.js';
@@ -107,10 +115,11 @@ function factoryDefaults(config: AgentConfig): FactoryDefaults {
 }
 
 /** Builds the registry with every built-in object (and the vendor's), then freezes it. */
-function buildRegistry(config: AgentConfig, platform: PlatformHooks, info: { startedAt: number; version: string }, register?: (dm: Registry) => void, builtins?: (dm: Registry) => void): Registry {
+function buildRegistry(config: AgentConfig, platform: PlatformHooks, info: { startedAt: number; version: string; deviceVersion?: () => string }, register?: (dm: Registry) => void, builtins?: (dm: Registry) => void): Registry {
   const registry = new Registry(loadTr181().objects);
   builtins?.(registry);
-  registerDeviceInfo(registry, config.identity, platform, info.version);
+  registerDeviceInfo(registry, config.identity, platform, info.deviceVersion ?? info.version);
+  registerPlatformObjects(registry, platform);
   registerLocalAgent(registry, { endpointId: config.endpointId, softwareVersion: info.version, supportedMtps: ['WebSocket', 'STOMP', 'MQTT'], startedAt: info.startedAt });
   registerTime(registry, () => platform.timeZone(), () => platform.clockSynchronized());
   register?.(registry);
@@ -119,15 +128,21 @@ function buildRegistry(config: AgentConfig, platform: PlatformHooks, info: { sta
 }
 
 /** Opens (and on first use seeds) the database behind a data model. */
-export async function openDataModel(config: AgentConfig, opts: AgentOptions = {}, builtins?: (dm: Registry) => void): Promise<DataModel> {
+export async function openDataModel(config: AgentConfig, opts: AgentOptions = {}, builtins?: (dm: Registry) => void, deviceVersion?: () => string): Promise<DataModel> {
   const log = opts.log ?? createLogger(config.log);
   const platform = { ...linuxPlatform(config.platform, log), ...opts.platform };
   const clock = opts.clock ?? SYSTEM_CLOCK;
-  const registry = buildRegistry(config, platform, { startedAt: Date.now(), version: softwareVersion() }, opts.register, (r) => {
+  const plugins = await loadPlugins(config.plugins);
+  const pluginCtx = { config, log, clock, platform, events: opts.events ?? NO_EVENTS };
+  const register = (r: Registry): void => {
+    registerPlugins(plugins, r, pluginCtx);
+    opts.register?.(r);
+  };
+  const registry = buildRegistry(config, platform, { startedAt: Date.now(), version: softwareVersion(), ...(deviceVersion && { deviceVersion }) }, register, (r) => {
     registerSubscriptions(r, clock);
     builtins?.(r);
   });
-  const store = new Store(config.database);
+  const store = new Store(config.database, { maxBytes: config.limits.maxDatabaseBytes });
   const dm = new DataModel(registry, store, (id, msg, err) => log.warn(id, msg, err));
   try {
     if (store.isEmpty()) await seed(dm, config, log);
@@ -143,6 +158,12 @@ export async function openDataModel(config: AgentConfig, opts: AgentOptions = {}
 export interface AgentCore {
   readonly dm: DataModel;
   readonly requests: RequestTable;
+  /** Device.BulkData reporting (agent/bulkdata). */
+  readonly bulkData: BulkDataService;
+  /** Firmware banks, Download() and Activate() (agent/firmware); undefined with firmware.platform none. */
+  readonly firmware: Firmware | undefined;
+  /** Device.SoftwareModules: DUs and EUs (agent/smm). */
+  readonly smm: SoftwareModules;
   /** Stops running commands and closes the database. */
   close(): void;
 }
@@ -162,22 +183,39 @@ export async function openCore(config: AgentConfig, opts: AgentOptions = {}, shu
     restartAfterResponse(dm, kind, { platform, log, shutdown: shutdown ?? (() => Promise.resolve(core.close())), resetDatabase: () => resetDatabase(config, log) });
   };
   const control: DeviceControl = { clock, reboot: goDown('reboot'), factoryReset: goDown('factoryReset') };
-  const dm = await openDataModel(config, { ...opts, log }, (registry) => {
+  const smm = new SoftwareModules({ config: config.smm, ...(platform.execRuntimes && { runtimes: platform.execRuntimes }), clock, log, events: () => requests.events });
+  const bulkData = new BulkDataService({ config: config.bulkData, clock, log, events: () => requests.events });
+  // Firmware activation restarts like Reboot() (agent/firmware); SoftwareVersion is the running bank's.
+  const version = softwareVersion();
+  const restartSteps = () => ({ platform, log, shutdown: shutdown ?? (() => Promise.resolve(core.close())), resetDatabase: () => resetDatabase(config, log) });
+  const firmware = await createFirmware({ config, platform: platform.firmware, version, clock, log, events: () => requests.events, restart: () => restartAfterResponse(dm, 'reboot', restartSteps()) });
+  const dm = await openDataModel(config, { ...opts, log, events: forwardEvents(() => requests.events) }, (registry) => {
     registerDevice(registry, control);
     registerLocalAgentCommands(registry, { canceler: (path) => requests.canceler(path), onBoardRequest: (path) => requests.events.onBoardRequest(path) });
     registerControllerTrust(registry, { dm: () => dm, challenges: () => challenges });
-  });
+    bulkData.register(registry);
+    firmware?.register(registry);
+    registerSoftwareModules(registry, smm);
+  }, () => firmware?.activeVersion() ?? version);
   const challenges = new Challenges(dm, clock);
   const core: AgentCore = {
     dm,
     requests,
+    bulkData,
+    firmware,
+    smm,
     close: () => {
+      smm.close();
+      void bulkData.stop();
       requests.stop();
       dm.store.close();
     },
   };
   try {
     await requests.open(dm);
+    bulkData.open(dm);
+    await firmware?.open(dm);
+    await smm.open(dm);
   } catch (e) {
     core.close();
     throw e;
@@ -256,6 +294,7 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
   let stopAgent = (): Promise<void> => Promise.resolve();
   const core = await openCore(config, { ...opts, log }, () => stopAgent());
   const { dm, requests } = core;
+  core.bulkData.tls = tls;
   try {
     await dm.transaction((txn) => {
       provisionTransports(dm, txn, config.mtps, config.controllers);
@@ -284,7 +323,7 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
     send: (eid, record, row) => sendRecord(eid, record, row),
     supportedProtocols: SUPPORTED_USP_VERSIONS,
     liveSampleMs: config.notify.liveSampleSeconds * 1000,
-    bootInfo: () => takeBootCause(dm.store, softwareVersion()),
+    bootInfo: () => takeBootCause(dm.store, core.firmware?.activeVersion() ?? softwareVersion()),
   });
   requests.events = notifier;
   try {
@@ -307,6 +346,8 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
     dispatcher,
     log,
     maxRecordBytes: config.limits.maxMessageBytes,
+    rate: config.limits.rate,
+    ...(opts.clock && { clock: opts.clock }),
     requesterFor: (eid) => requesterFor(trust, eid),
   });
   const clientId = (row: string): string => dm.tree.get(row)?.values.get('ClientID') ?? '';
@@ -327,6 +368,8 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
     log,
     async start() {
       admin = await startAdminServer(config.adminSocket, dispatcher, log);
+      // A newly activated firmware image that fails its health check rolls back and restarts first.
+      if ((await core.firmware?.checkBoot())?.kind === 'rollback') return;
       await transports.start();
       await notifier.start();
       log.info('AGT-I01', `agent ${config.endpointId} running; database ${config.database}; admin socket ${config.adminSocket}`);
@@ -336,6 +379,7 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
       stopped = true;
       requests.stop();
       trust.stop();
+      await core.bulkData.stop();
       await notifier.stop();
       await transports.stop();
       if (admin) await new Promise<void>((resolve) => admin?.close(() => resolve()));

@@ -5,6 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseBulkData } from './config-bulkdata.js';
+import { parseFirmwareConfig } from './config-firmware.js';
+import type { FirmwareConfig } from './config-firmware.js';
+import type { BulkDataConfig } from './config-bulkdata.js';
+import { parseSmm } from './config-smm.js';
+import type { SmmConfig } from './config-smm.js';
+import { parseLimits } from './config-limits.js';
+import type { LimitsConfig } from './config-limits.js';
+import { parsePlugins } from './config-plugins.js';
 import { applyOverrides, parseAgentMtps, parseControllers, parseTls } from './config-transport.js';
 import type { AgentMtpConfig, ControllerConfig, TlsConfig } from './config-transport.js';
 import type { PlatformConfig } from './hooks.js';
@@ -34,10 +43,8 @@ export interface AgentConfig {
   /** JSON file that seeds a new database (and `db reset`); default: the built-in one. */
   factoryDefaults: string | undefined;
   log: { level: LogLevel; format: 'text' | 'json' };
-  limits: {
-    /** Largest USP Record or admin frame accepted, in bytes. */
-    maxMessageBytes: number;
-  };
+  /** Record size, database size and per-controller rate limits (agent/config-limits.ts). */
+  limits: LimitsConfig;
   notify: {
     /** How often live (getter) parameters watched by enabled ValueChange subscriptions are read, in seconds; 0 = never. */
     liveSampleSeconds: number;
@@ -49,6 +56,14 @@ export interface AgentConfig {
   controllers: ControllerConfig[];
   /** Device commands for Reboot() and FactoryReset() (agent/hooks.ts); by default the agent restarts its own process. */
   platform: PlatformConfig;
+  /** Vendor plugin modules (absolute paths) loaded at start-up (agent/plugins.ts). */
+  plugins: string[];
+  /** Device.BulkData limits (agent/config-bulkdata.ts). */
+  bulkData: BulkDataConfig;
+  /** Device.SoftwareModules: DU folder, runc, limits (agent/config-smm.ts). */
+  smm: SmmConfig;
+  /** Firmware banks, downloads and activation checks (agent/config-firmware.ts). */
+  firmware: FirmwareConfig;
 }
 
 export class ConfigError extends Error {
@@ -132,7 +147,7 @@ export function loadConfig(file?: string, overrides: ConfigOverrides = {}): Agen
   const unknown = (obj: Json, allowed: string[], where: string): void => {
     for (const k of Object.keys(obj)) if (!allowed.includes(k) && k !== '$schema' && k !== 'comment') problems.push(`${where}${k}: unknown setting`);
   };
-  unknown(raw, ['dataDir', 'database', 'adminSocket', 'endpointId', 'identity', 'factoryDefaults', 'log', 'limits', 'tls', 'mtps', 'controllers', 'platform', 'notify'], '');
+  unknown(raw, ['dataDir', 'database', 'adminSocket', 'endpointId', 'identity', 'factoryDefaults', 'log', 'limits', 'tls', 'mtps', 'controllers', 'platform', 'notify', 'bulkData', 'plugins', 'firmware', 'smm'], '');
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const dataDir = overrides.dataDir ? resolve(overrides.dataDir) : abs(str(raw, 'dataDir', '', 'data'));
 
@@ -159,16 +174,7 @@ export function loadConfig(file?: string, overrides: ConfigOverrides = {}): Agen
   const level = str(logObj, 'level', 'log.', 'info', /^(error|warn|info|debug)$/, `must be one of ${LEVELS.join(', ')}`) as LogLevel;
   const format = str(logObj, 'format', 'log.', 'text', /^(text|json)$/, 'must be text or json') as 'text' | 'json';
 
-  const limRaw = raw.limits === undefined ? {} : raw.limits;
-  if (!isObj(limRaw)) problems.push('limits: must be an object');
-  const lim = isObj(limRaw) ? limRaw : {};
-  unknown(lim, ['maxMessageBytes'], 'limits.');
-  let maxMessageBytes = 4 * 1024 * 1024;
-  if (lim.maxMessageBytes !== undefined) {
-    const v = lim.maxMessageBytes;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1024 || v > 256 * 1024 * 1024) problems.push('limits.maxMessageBytes: must be an integer from 1024 to 268435456');
-    else maxMessageBytes = v;
-  }
+  const limits = parseLimits(raw.limits, problems);
   const platRaw = raw.platform === undefined ? {} : raw.platform;
   if (!isObj(platRaw)) problems.push('platform: must be an object');
   const plat = isObj(platRaw) ? platRaw : {};
@@ -200,12 +206,16 @@ export function loadConfig(file?: string, overrides: ConfigOverrides = {}): Agen
     identity,
     factoryDefaults: fd ? abs(fd) : undefined,
     log: { level, format },
-    limits: { maxMessageBytes },
+    limits,
     notify: { liveSampleSeconds },
     tls: parseTls(raw.tls, { cert: resolve(dataDir, 'pki', 'agent.crt'), key: resolve(dataDir, 'pki', 'agent.key'), ca: resolve(dataDir, 'pki', 'ca.crt'), createLabPki: true }, problems, abs),
     mtps: parseAgentMtps(raw.mtps, endpointId, problems),
     controllers: parseControllers(raw.controllers, problems),
     platform,
+    plugins: parsePlugins(raw.plugins, problems, abs),
+    bulkData: parseBulkData(raw.bulkData, problems),
+    smm: parseSmm(raw.smm, dataDir, abs, problems),
+    firmware: parseFirmwareConfig(raw.firmware, dataDir, problems, abs),
   };
   if (problems.length > 0) throw new ConfigError(problems, source);
   return config;

@@ -8,9 +8,14 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants, freemem, totalmem, uptime } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type { FirmwarePlatform } from './firmware/platform.js';
 import type { Logger } from './log.js';
+import type { ExecRuntime } from './smm/runtime.js';
+import { linuxReadings } from './platform-linux/index.js';
+import type { LinuxReadings } from './platform-linux/index.js';
 
-export interface PlatformHooks {
+/** What the agent reads from and does to the device; LinuxReadings are the DeviceInfo, IP and Ethernet tables' sources. */
+export interface PlatformHooks extends LinuxReadings {
   /** Seconds since the device booted (Device.DeviceInfo.UpTime). */
   uptimeSeconds(): number;
   /** The IANA time zone the device runs in, used as the initial Device.Time.LocalTimeZone. */
@@ -30,6 +35,13 @@ export interface PlatformHooks {
    * with the agent stopped; the agent then resets its own database and calls reboot().
    */
   factoryReset(): Promise<void>;
+  /** Firmware banks (Device.DeviceInfo.FirmwareImage.{i}); default: the one `firmware.platform` configures (agent/firmware). */
+  firmware?: FirmwarePlatform;
+  /**
+   * The runtimes behind Device.SoftwareModules.ExecEnv.{i} (agent/smm/runtime.ts); default: Linux
+   * processes and OCI containers on runc (agent/smm/manager.ts defaultRuntimes).
+   */
+  execRuntimes?: readonly ExecRuntime[];
 }
 
 /** Platform settings from the config file (`platform.*`). */
@@ -53,6 +65,7 @@ let memory = { total: 0, free: 0 };
 let memoryAt = -Infinity;
 
 const BASE_PLATFORM: Omit<PlatformHooks, 'reboot' | 'factoryReset'> = {
+  ...linuxReadings(),
   uptimeSeconds: () => Math.floor((performance.now() - bootMs) / 1000),
   timeZone: () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
   // systemd-timesyncd creates this file once it has synchronised the clock.
