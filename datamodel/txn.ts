@@ -139,40 +139,53 @@ export class Txn {
    * Checks unique keys of every table touched since `sp` (R-ADD, R-SET: evaluated after the
    * whole request). Rows whose enable parameter is false may share functional keys.
    *
-   * Only tables with a new row, or a changed key or enable parameter, are checked: the keys held
-   * before the transaction, so other changes cannot break them. Without that, a Set of thousands
-   * of objects (one check per object) rescanned the whole table each time: quadratic.
+   * Only rows added, or with a changed key or enable parameter, since `sp` can break a key: the
+   * keys held before (the previous checks saw to that). So only tables with such rows are
+   * scanned, and in them only rows whose key equals one of theirs are looked at closely. Without
+   * that, a Set or Add of thousands of objects (one check per object) compared every row with
+   * every other each time: quadratic, seconds of a locked agent.
    */
   checkUniqueKeys(sp = 0): void {
-    const tables = new Map<string, { parent: ObjInstance; node: ObjectNode }>();
-    const touch = (row: ObjInstance | undefined): void => {
-      for (let i = row; i; i = i.parent) {
-        if (i.node.isTable && i.parent) tables.set(`${i.parent.path}${i.node.name}.`, { parent: i.parent, node: i.node });
-      }
+    const tables = new Map<string, { parent: ObjInstance; node: ObjectNode; rows: Set<ObjInstance> }>();
+    const touch = (row: ObjInstance): void => {
+      if (!row.parent) return;
+      const key = `${row.parent.path}${row.node.name}.`;
+      let t = tables.get(key);
+      if (!t) tables.set(key, (t = { parent: row.parent, node: row.node, rows: new Set() }));
+      t.rows.add(row);
     };
     for (let k = sp; k < this.undo.length; k++) {
       const u = this.undo[k] as UndoEntry;
-      if (u.t === 'created') touch(u.inst);
-      else if (u.t === 'value' && u.inst.node.isTable && u.inst.parent && isKeyParam(u.inst.node, u.name)) {
-        tables.set(`${u.inst.parent.path}${u.inst.node.name}.`, { parent: u.inst.parent, node: u.inst.node });
+      if (u.t === 'created') {
+        for (let i: ObjInstance | undefined = u.inst; i; i = i.parent) if (i.node.isTable) touch(i);
+      } else if (u.t === 'value' && u.inst.node.isTable && isKeyParam(u.inst.node, u.name)) {
+        touch(u.inst);
       }
     }
-    for (const [key, { parent, node }] of tables) {
+    for (const [key, { parent, node, rows }] of tables) {
       if (!this.host.tree.get(parent.path)) continue;
       const enable = node.def.enableParameter;
       for (const uk of node.uniqueKeys) {
+        const counted = (row: ObjInstance): boolean => !(uk.functional && enable && row.values.get(enable) === 'false');
+        const tuple = (row: ObjInstance): string => {
+          const vals = uk.params.map((p) => row.values.get(p) ?? node.params.get(p)?.defaultValue ?? '');
+          return vals.length === 1 ? (vals[0] as string) : JSON.stringify(vals);
+        };
+        const suspects = new Set<string>();
+        for (const row of rows) if (counted(row)) suspects.add(tuple(row));
         const seen = new Map<string, number>();
         for (const row of parent.rows(node.name)) {
-          if (uk.functional && enable && row.values.get(enable) === 'false') continue;
-          const tuple = JSON.stringify(uk.params.map((p) => row.values.get(p) ?? node.params.get(p)?.defaultValue ?? ''));
-          const other = seen.get(tuple);
+          if (!counted(row)) continue;
+          const t = tuple(row);
+          if (!suspects.has(t)) continue;
+          const other = seen.get(t);
           if (other !== undefined) {
             throw new UniqueKeyConflictError(
               `${key}${row.num}. and ${key}${other}. have the same ${uk.params.join('+')} (${uk.params.map((p) => row.values.get(p) ?? '').join(', ')})`,
               `${key}${row.num}.`,
             );
           }
-          seen.set(tuple, row.num);
+          seen.set(t, row.num);
         }
       }
     }
