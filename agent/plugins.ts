@@ -77,7 +77,7 @@ export function registerPlugins(plugins: readonly { path: string; plugin: AgentP
 /** An EventSink that forwards to whatever `current()` returns at the time of the event. */
 export function forwardEvents(current: () => EventSink): EventSink {
   return {
-    event: (objPath, name, params) => current().event(objPath, name, params),
+    event: (objPath, name, params, recipient) => current().event(objPath, name, params, recipient),
     operationComplete: (objPath, name, key, result) => current().operationComplete(objPath, name, key, result),
     onBoardRequest: (path) => current().onBoardRequest(path),
   };

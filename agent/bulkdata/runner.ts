@@ -137,7 +137,8 @@ export class ProfileRunner {
       // R-BULK / TR-181 Push!: the report is the Data argument; the notifier's retry applies, no retained reports.
       const report = encodeReports(p, [current]);
       const buildMs = performance.now() - started;
-      this.deps.events().event(this.path, 'Push!', { Data: report.body });
+      // TR-181 Profile.{i}.Controller: only that controller receives the Push!, even if others subscribed.
+      this.deps.events().event(this.path, 'Push!', { Data: report.body }, p.controller === '' ? undefined : p.controller);
       this.deps.onReport?.({ path: this.path, ok: true, buildMs, parameters: current.items.length, bytes: report.body.length });
       return;
     }
@@ -161,7 +162,12 @@ export class ProfileRunner {
   }
 
   /** Sends with retries until success, or until the next cycle or stop() aborts `signal`. */
-  private async transfer(p: Profile, report: ReturnType<typeof encodeReports>, query: readonly (readonly [string, string])[], signal: AbortSignal): Promise<boolean> {
+  private async transfer(
+    p: Profile,
+    report: ReturnType<typeof encodeReports>,
+    query: readonly (readonly [string, string])[],
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const { clock, log } = this.deps;
     for (let attempt = 1; ; attempt++) {
       const out = await sendHttp(p.http, report, { query, tls: this.deps.tls(), timeoutMs: this.deps.httpTimeoutMs, signal, nowMs: clock.now() });

@@ -8,16 +8,17 @@
 
 /** Result of an async command, for the OperationComplete notification (R-OPR.0). */
 export type OperationResult =
-  | { readonly ok: true; readonly outputArgs: Readonly<Record<string, string>> }
-  | { readonly ok: false; readonly errCode: number; readonly errMsg: string };
+  { readonly ok: true; readonly outputArgs: Readonly<Record<string, string>> } | { readonly ok: false; readonly errCode: number; readonly errMsg: string };
 
 export interface EventSink {
   /**
    * An event occurred, e.g. `('Device.', 'Boot!', {...})` or
    * `('Device.LocalAgent.', 'TransferComplete!', {...})`. `objPath` is the instance path of the
-   * object that holds the event (trailing dot).
+   * object that holds the event (trailing dot). `recipient`, when given, is the instance path of
+   * the one Controller row whose subscriptions may receive it (e.g. BulkData Profile.{i}.Controller
+   * for Push!, TR-181); otherwise every matching subscription does.
    */
-  event(objPath: string, eventName: string, params: Readonly<Record<string, string>>): void;
+  event(objPath: string, eventName: string, params: Readonly<Record<string, string>>, recipient?: string): void;
   /** An async command finished (`commandName` with its `()`, e.g. `Download()`). */
   operationComplete(objPath: string, commandName: string, commandKey: string, result: OperationResult): void;
   /**

@@ -138,10 +138,14 @@ export class Notifier implements EventSink {
     await this.delivery.stop();
   }
 
-  event(objPath: string, eventName: string, params: Readonly<Record<string, string>>): void {
+  event(objPath: string, eventName: string, params: Readonly<Record<string, string>>, recipient?: string): void {
+    const only = recipient === undefined ? undefined : withoutDot(recipient);
     this.locked(() => {
       const m = new Matcher(this.dm);
-      for (const s of this.active('Event')) if (m.occurrence(s, objPath, eventName)) this.emit(s, { event: { objPath, eventName, params: { ...params } } });
+      for (const s of this.active('Event')) {
+        if (only !== undefined && withoutDot(s.recipient) !== only) continue;
+        if (m.occurrence(s, objPath, eventName)) this.emit(s, { event: { objPath, eventName, params: { ...params } } });
+      }
     });
   }
 
@@ -205,7 +209,9 @@ export class Notifier implements EventSink {
         for (const s of to)
           this.emit(
             s,
-            keys instanceof Promise ? keys.then((k) => ({ objCreation: { objPath: e.objPath, uniqueKeys: k } })) : { objCreation: { objPath: e.objPath, uniqueKeys: keys } },
+            keys instanceof Promise
+              ? keys.then((k) => ({ objCreation: { objPath: e.objPath, uniqueKeys: k } }))
+              : { objCreation: { objPath: e.objPath, uniqueKeys: keys } },
             facts.wasEnabled,
             probe,
           );
@@ -284,9 +290,17 @@ export class Notifier implements EventSink {
     const seen = n instanceof Promise ? undefined : forRecipient(n, rights);
     if (n instanceof Promise ? !forRecipient(probe ?? {}, rights) : !seen) return;
     const to = { controller: s.recipient, endpointId, ...(inTree ? {} : { row }) };
-    const notify = Promise.resolve(seen ?? n).then((x): NotifyReq => ({ subscriptionId: s.id, ...(forRecipient(x, rights) ?? { ...x, objCreation: { objPath: x.objCreation?.objPath ?? '', uniqueKeys: {} } }) }));
+    const notify = Promise.resolve(seen ?? n).then((x): NotifyReq => ({
+      subscriptionId: s.id,
+      ...(forRecipient(x, rights) ?? { ...x, objCreation: { objPath: x.objCreation?.objPath ?? '', uniqueKeys: {} } }),
+    }));
     if (!s.notifRetry) return this.delivery.fire(to, notify);
     const expires = s.notifExpirationS > 0 ? this.clock.now() + s.notifExpirationS * 1000 : 0;
     this.delivery.reliable(to, notify, { expires, persist: expires > 0 });
   }
+}
+
+/** Controller references are written with or without the trailing dot. */
+function withoutDot(path: string): string {
+  return path.endsWith('.') ? path.slice(0, -1) : path;
 }

@@ -204,6 +204,29 @@ t.test('live parameters are sampled at notify.liveSampleSeconds; the first readi
   t.equal(rec.of('valueChange').length, 1, 'no change, no notification');
 });
 
+t.test('an event meant for one controller (BulkData Push!) reaches only that one, even if others subscribed (TR-181 Profile.{i}.Controller)', async (t) => {
+  const { agent, rec, notifier } = await rig(t);
+  await subscribe(agent, AS_C1, { ID: 'c1-push', NotifType: 'Event', ReferenceList: 'Device.LocalAgent.TransferComplete!' });
+  await subscribe(agent, AS_C2, { ID: 'c2-push', NotifType: 'Event', ReferenceList: 'Device.LocalAgent.TransferComplete!' });
+  notifier.event('Device.LocalAgent.', 'TransferComplete!', { FaultCode: '1' }, C2_PATH);
+  notifier.event('Device.LocalAgent.', 'TransferComplete!', { FaultCode: '2' }, C1_PATH.replace(/\.$/, ''));
+  notifier.event('Device.LocalAgent.', 'TransferComplete!', { FaultCode: '3' });
+  await rec.until(() => rec.of('event').length === 4, 'four events');
+  t.strictSame(
+    rec
+      .of('event')
+      .map((s) => [s.to, s.notify.event?.params?.['FaultCode']])
+      .sort((a, b) => `${a[1]}${a[0]}`.localeCompare(`${b[1]}${b[0]}`)),
+    [
+      [C2, '1'],
+      [C1, '2'],
+      [C1, '3'],
+      [C2, '3'],
+    ],
+    'with a recipient (with or without the trailing dot) only its subscriptions; without one, every subscriber',
+  );
+});
+
 t.test('two controllers with the same kind of subscription each get only their own', async (t) => {
   const { agent, rec } = await rig(t);
   await subscribe(agent, AS_C1, { ID: 'a', NotifType: 'ObjectCreation', ReferenceList: SUBS });
