@@ -19,7 +19,7 @@ export interface RouterOptions {
   readonly endpointId: string;
   readonly dispatcher: Dispatcher;
   readonly log: Logger;
-  /** Records larger than this are dropped unread. */
+  /** Records larger than this are dropped unread; a reply larger than this becomes Error 7005. */
   readonly maxRecordBytes: number;
   /** Who a controller is (its Controller row, its rights), or undefined to refuse it; called once per message. */
   readonly requesterFor: (endpointId: string) => Requester | undefined;
@@ -125,7 +125,13 @@ export class RecordRouter {
         return reply(buildError(msg.header.msgId, UspErrorCode.ResourcesExceeded, `${why}; try again later`));
       }
       const out = await admitted.result;
-      return out ? reply(out) : undefined;
+      if (!out) return undefined;
+      const bytes = reply(out);
+      if (bytes.length <= this.opts.maxRecordBytes) return bytes;
+      // A reply the controller's side would refuse by the same limit (an MQTT broker's packet
+      // size, say) is replaced by an Error it can read.
+      log.warn('REC-W11', `the reply to ${printable(msg.header.msgId)} from ${printable(rec.fromId)} would be ${bytes.length} bytes (limit ${this.opts.maxRecordBytes}); sent 7005 instead`);
+      return reply(buildError(msg.header.msgId, UspErrorCode.ResourcesExceeded, `the response would be ${bytes.length} bytes, over this agent's ${this.opts.maxRecordBytes}-byte limit; ask for less at a time`));
     } finally {
       this.inFlight.delete(key);
     }

@@ -3,13 +3,14 @@
 // stored data. Record-level gates (size, oneof, truncation) are in router-errors.test.ts.
 import t from 'tap';
 import type { Test } from 'tap';
+import { LIMITS_DEFAULTS } from '../../../agent/config-limits.js';
 import { UspErrorCode } from '../../../datamodel/errors.js';
 import { MAX_COMPONENTS, MAX_PATH_BYTES, MAX_SEGMENTS } from '../../../datamodel/path.js';
 import type { DecodedMsg, Request } from '../../../proto/index.js';
 import { CONTROLLER_EID } from '../../helpers/agent.js';
 import type { TestAgent } from '../../helpers/agent.js';
 import { memoryVsStore, storeDigest } from '../../helpers/digest.js';
-import { ADD_CONTROLLER, agentFor, CTRL, expectErrorReply, openReply, recordOf, requestRecord } from '../../helpers/router-helpers.js';
+import { ADD_CONTROLLER, agentFor, agentWith, CTRL, expectErrorReply, openReply, recordOf, requestRecord } from '../../helpers/router-helpers.js';
 
 /** An agent with one Controller row (Controller.1., EndpointID proto::c1). */
 async function agentWithRow(t: Test): Promise<TestAgent> {
@@ -166,4 +167,13 @@ t.test('protobuf wire-type confusion: a field sent with the wrong wire type is s
   const msg = new Uint8Array([0x0a, header.length, ...header, 0x12, body.length, ...body]);
   const r = openReply(t, await agent.router.handle(recordOf(msg)), CONTROLLER_EID, 'wire type');
   t.equal(r?.msg.body.response?.getResp?.reqPathResults?.[0]?.resolvedPathResults?.[0]?.resultParams?.['EndpointID'], 'proto::c1');
+});
+
+t.test('a reply larger than limits.maxMessageBytes becomes Error 7005 (the controller could not take it either)', async (t) => {
+  const agent = await agentWith(t, { limits: { ...LIMITS_DEFAULTS, maxMessageBytes: 4096 } });
+  const whole = await ask(t, agent, 'whole', { get: { paramPaths: ['Device.'], maxDepth: 0 } });
+  t.equal(whole?.body.error?.errCode, UspErrorCode.ResourcesExceeded, 'Get of the whole data model: 7005');
+  t.match(whole?.body.error?.errMsg, /over this agent's 4096-byte limit/);
+  const small = await ask(t, agent, 'small', { get: { paramPaths: ['Device.DeviceInfo.SerialNumber'] } });
+  t.equal(small?.body.msgBody, 'response', 'a small Get is answered as usual');
 });
