@@ -46,6 +46,7 @@ import { registerLocalAgentCommands } from './objects/local-agent-commands.js';
 import { registerControllerTrust } from './objects/controller-trust.js';
 import { assignConfiguredRoles, provisionBuiltinRoles } from './trust/builtin.js';
 import { Challenges } from './trust/challenge.js';
+import { NO_ACCESS } from './trust/access.js';
 import { ControllerTrust } from './trust/trust.js';
 import { registerLocalAgent } from './objects/local-agent.js';
 import { registerTime } from './objects/time.js';
@@ -115,20 +116,40 @@ function factoryDefaults(config: AgentConfig): FactoryDefaults {
 }
 
 /** Builds the registry with every built-in object (and the vendor's), then freezes it. */
-function buildRegistry(config: AgentConfig, platform: PlatformHooks, info: { startedAt: number; version: string; deviceVersion?: () => string }, register?: (dm: Registry) => void, builtins?: (dm: Registry) => void): Registry {
+function buildRegistry(
+  config: AgentConfig,
+  platform: PlatformHooks,
+  info: { startedAt: number; version: string; deviceVersion?: () => string },
+  register?: (dm: Registry) => void,
+  builtins?: (dm: Registry) => void,
+): Registry {
   const registry = new Registry(loadTr181().objects);
   builtins?.(registry);
   registerDeviceInfo(registry, config.identity, platform, info.deviceVersion ?? info.version);
   registerPlatformObjects(registry, platform);
-  registerLocalAgent(registry, { endpointId: config.endpointId, softwareVersion: info.version, supportedMtps: ['WebSocket', 'STOMP', 'MQTT'], startedAt: info.startedAt });
-  registerTime(registry, () => platform.timeZone(), () => platform.clockSynchronized());
+  registerLocalAgent(registry, {
+    endpointId: config.endpointId,
+    softwareVersion: info.version,
+    supportedMtps: ['WebSocket', 'STOMP', 'MQTT'],
+    startedAt: info.startedAt,
+  });
+  registerTime(
+    registry,
+    () => platform.timeZone(),
+    () => platform.clockSynchronized(),
+  );
   register?.(registry);
   registry.freeze();
   return registry;
 }
 
 /** Opens (and on first use seeds) the database behind a data model. */
-export async function openDataModel(config: AgentConfig, opts: AgentOptions = {}, builtins?: (dm: Registry) => void, deviceVersion?: () => string): Promise<DataModel> {
+export async function openDataModel(
+  config: AgentConfig,
+  opts: AgentOptions = {},
+  builtins?: (dm: Registry) => void,
+  deviceVersion?: () => string,
+): Promise<DataModel> {
   const log = opts.log ?? createLogger(config.log);
   const platform = { ...linuxPlatform(config.platform, log), ...opts.platform };
   const clock = opts.clock ?? SYSTEM_CLOCK;
@@ -138,10 +159,16 @@ export async function openDataModel(config: AgentConfig, opts: AgentOptions = {}
     registerPlugins(plugins, r, pluginCtx);
     opts.register?.(r);
   };
-  const registry = buildRegistry(config, platform, { startedAt: Date.now(), version: softwareVersion(), ...(deviceVersion && { deviceVersion }) }, register, (r) => {
-    registerSubscriptions(r, clock);
-    builtins?.(r);
-  });
+  const registry = buildRegistry(
+    config,
+    platform,
+    { startedAt: Date.now(), version: softwareVersion(), ...(deviceVersion && { deviceVersion }) },
+    register,
+    (r) => {
+      registerSubscriptions(r, clock);
+      builtins?.(r);
+    },
+  );
   const store = new Store(config.database, { maxBytes: config.limits.maxDatabaseBytes });
   const dm = new DataModel(registry, store, (id, msg, err) => log.warn(id, msg, err));
   try {
@@ -180,23 +207,47 @@ export async function openCore(config: AgentConfig, opts: AgentOptions = {}, shu
   // Reboot()/FactoryReset(): record the boot cause now, go down once the response is out.
   const goDown = (kind: RestartKind) => (cause: BootCause, commandKey: string, reason: string) => {
     recordBootCause(dm.store, { cause, commandKey, reason });
-    restartAfterResponse(dm, kind, { platform, log, shutdown: shutdown ?? (() => Promise.resolve(core.close())), resetDatabase: () => resetDatabase(config, log) });
+    restartAfterResponse(dm, kind, {
+      platform,
+      log,
+      shutdown: shutdown ?? (() => Promise.resolve(core.close())),
+      resetDatabase: () => resetDatabase(config, log),
+    });
   };
   const control: DeviceControl = { clock, reboot: goDown('reboot'), factoryReset: goDown('factoryReset') };
-  const smm = new SoftwareModules({ config: config.smm, ...(platform.execRuntimes && { runtimes: platform.execRuntimes }), clock, log, events: () => requests.events });
+  const smm = new SoftwareModules({
+    config: config.smm,
+    ...(platform.execRuntimes && { runtimes: platform.execRuntimes }),
+    clock,
+    log,
+    events: () => requests.events,
+  });
   const bulkData = new BulkDataService({ config: config.bulkData, clock, log, events: () => requests.events });
   // Firmware activation restarts like Reboot() (agent/firmware); SoftwareVersion is the running bank's.
   const version = softwareVersion();
   const restartSteps = () => ({ platform, log, shutdown: shutdown ?? (() => Promise.resolve(core.close())), resetDatabase: () => resetDatabase(config, log) });
-  const firmware = await createFirmware({ config, platform: platform.firmware, version, clock, log, events: () => requests.events, restart: () => restartAfterResponse(dm, 'reboot', restartSteps()) });
-  const dm = await openDataModel(config, { ...opts, log, events: forwardEvents(() => requests.events) }, (registry) => {
-    registerDevice(registry, control);
-    registerLocalAgentCommands(registry, { canceler: (path) => requests.canceler(path), onBoardRequest: (path) => requests.events.onBoardRequest(path) });
-    registerControllerTrust(registry, { dm: () => dm, challenges: () => challenges });
-    bulkData.register(registry);
-    firmware?.register(registry);
-    registerSoftwareModules(registry, smm);
-  }, () => firmware?.activeVersion() ?? version);
+  const firmware = await createFirmware({
+    config,
+    platform: platform.firmware,
+    version,
+    clock,
+    log,
+    events: () => requests.events,
+    restart: () => restartAfterResponse(dm, 'reboot', restartSteps()),
+  });
+  const dm = await openDataModel(
+    config,
+    { ...opts, log, events: forwardEvents(() => requests.events) },
+    (registry) => {
+      registerDevice(registry, control);
+      registerLocalAgentCommands(registry, { canceler: (path) => requests.canceler(path), onBoardRequest: (path) => requests.events.onBoardRequest(path) });
+      registerControllerTrust(registry, { dm: () => dm, challenges: () => challenges });
+      bulkData.register(registry);
+      firmware?.register(registry);
+      registerSoftwareModules(registry, smm);
+    },
+    () => firmware?.activeVersion() ?? version,
+  );
   const challenges = new Challenges(dm, clock);
   const core: AgentCore = {
     dm,
@@ -259,7 +310,10 @@ export async function resetDatabase(config: AgentConfig, log: Logger = createLog
   // The cause FactoryReset() recorded survives the wipe; an offline `db reset` is a local factory reset.
   const pending = pendingBootCause(store);
   store.clear();
-  recordBootCause(store, pending?.cause === 'RemoteFactoryReset' || pending?.cause === 'LocalFactoryReset' ? pending : { cause: 'LocalFactoryReset', commandKey: '' });
+  recordBootCause(
+    store,
+    pending?.cause === 'RemoteFactoryReset' || pending?.cause === 'LocalFactoryReset' ? pending : { cause: 'LocalFactoryReset', commandKey: '' },
+  );
   store.close();
   const dm = await openDataModel(config, { log });
   dm.store.close();
@@ -299,10 +353,21 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
     await dm.transaction((txn) => {
       provisionTransports(dm, txn, config.mtps, config.controllers);
       provisionBuiltinRoles(dm, txn);
-      assignConfiguredRoles(dm, txn, config.controllers.map((c) => c.endpointId));
+      assignConfiguredRoles(
+        dm,
+        txn,
+        config.controllers.map((c) => c.endpointId),
+      );
       if (tls) {
-        const certs = [{ alias: 'cfg-agent', pem: tls.cert.toString('utf8') }, ...splitPem(tls.ca.toString('utf8')).map((pem, i) => ({ alias: `cfg-ca-${i + 1}`, pem }))];
-        provisionCertificates(dm, txn, certs.map((c) => ({ ...c, pem: splitPem(c.pem)[0] ?? c.pem })));
+        const certs = [
+          { alias: 'cfg-agent', pem: tls.cert.toString('utf8') },
+          ...splitPem(tls.ca.toString('utf8')).map((pem, i) => ({ alias: `cfg-ca-${i + 1}`, pem })),
+        ];
+        provisionCertificates(
+          dm,
+          txn,
+          certs.map((c) => ({ ...c, pem: splitPem(c.pem)[0] ?? c.pem })),
+        );
       }
     });
   } catch (e) {
@@ -314,6 +379,11 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
   let sendRecord: SendFn = () => Promise.resolve(false);
   // ControllerTrust: roles compiled per controller, dropped on every commit that changes them.
   const trust = new ControllerTrust(dm, log);
+  core.bulkData.rightsOf = (controllerPath) => {
+    const row = dm.tree.get(controllerPath);
+    // A profile whose Controller row is gone collects nothing rather than everything.
+    return row ? trust.rightsOfRow(row) : { access: NO_ACCESS, readSecured: false };
+  };
   const notifier = new Notifier({
     rightsOf: (row) => trust.rightsOfRow(row),
     dm,

@@ -6,6 +6,8 @@
  * expressions and reference following (datamodel/resolver.ts). Exclude rows remove what they
  * match. Call under the data-model lock, so a report never sees half a transaction.
  */
+import { FULL_ACCESS, READ } from '../trust/access.js';
+import type { Access } from '../trust/access.js';
 import { UspError } from '../../datamodel/errors.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import type { DataModel } from '../../datamodel/model.js';
@@ -113,12 +115,27 @@ function walk(inst: ObjInstance, out: Found[]): void {
   }
 }
 
+/** What the profile's Controller may read (its ControllerTrust rights). */
+export interface ReaderRights {
+  readonly access: Access;
+  readonly readSecured: boolean;
+}
+
+/** A profile without a Controller (made through the admin CLI or the factory defaults) collects with full rights, secured values empty. */
+const ALL_RIGHTS: ReaderRights = { access: FULL_ACCESS, readSecured: false };
+
 /**
  * Collects the items of one report. `limit` caps the number of parameters (Device.BulkData.
  * MaxNumberOfParameterReferences, counted after expanding partial paths; -1 = none); `truncated`
  * says it was reached.
  */
-export async function collect(dm: DataModel, refs: readonly ParameterRef[], limit: number, atMs: number): Promise<Collected & { truncated: boolean }> {
+export async function collect(
+  dm: DataModel,
+  refs: readonly ParameterRef[],
+  limit: number,
+  atMs: number,
+  rights: ReaderRights = ALL_RIGHTS,
+): Promise<Collected & { truncated: boolean }> {
   const excluded = new Set<string>();
   for (const r of refs) {
     if (!r.exclude || r.reference === '') continue;
@@ -136,6 +153,8 @@ export async function collect(dm: DataModel, refs: readonly ParameterRef[], limi
     const prefix = fixedPrefix(p);
     for (const f of await expand(dm, p)) {
       if (excluded.has(f.path) || seen.has(f.path)) continue;
+      // TR-181 Profile.{i}.Controller: its permissions define what the report may hold.
+      if (!rights.access.full && (rights.access.param(f.inst.path, f.param.def.name) & READ) === 0) continue;
       if (limit >= 0 && items.length >= limit) {
         truncated = true;
         break;
@@ -145,7 +164,7 @@ export async function collect(dm: DataModel, refs: readonly ParameterRef[], limi
       const def = f.param.def;
       const index = items.length;
       const put = (v: string): void => {
-        const value = def.secured || def.hidden ? '' : v;
+        const value = (def.secured || def.hidden) && !rights.readSecured ? '' : v;
         items[index] = { name, value, type: def.type, json: toJsonValue(def, value) };
       };
       items.push({ name, value: '', type: def.type, json: '' });

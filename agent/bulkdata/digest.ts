@@ -11,7 +11,8 @@ export function parseDigestChallenge(header: string): Record<string, string> | u
   if (!m) return undefined;
   const out: Record<string, string> = {};
   const re = /([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
-  for (let p = re.exec(m[1] ?? ''); p; p = re.exec(m[1] ?? '')) out[(p[1] as string).toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : (p[3] ?? '');
+  for (let p = re.exec(m[1] ?? ''); p; p = re.exec(m[1] ?? ''))
+    out[(p[1] as string).toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : (p[3] ?? '');
   return out;
 }
 

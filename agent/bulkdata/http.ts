@@ -100,7 +100,11 @@ function once(url: URL, method: string, headers: OutgoingHttpHeaders, body: Buff
     let req;
     if (url.protocol === 'https:') {
       const tls = opts.tls;
-      req = httpsRequest(url, { ...common, minVersion: 'TLSv1.2', ...(tls && { cert: tls.cert, key: tls.key, ca: [...rootCertificates, tls.ca.toString('utf8')] }) }, onResponse);
+      req = httpsRequest(
+        url,
+        { ...common, minVersion: 'TLSv1.2', ...(tls && { cert: tls.cert, key: tls.key, ca: [...rootCertificates, tls.ca.toString('utf8')] }) },
+        onResponse,
+      );
     } else if (url.protocol === 'http:') {
       req = httpRequest(url, common, onResponse);
     } else {

@@ -65,13 +65,15 @@ export function registerBulkData(dm: Registry, deps: BulkDataObjectsDeps): void 
       if (config.maxParameterReferences < 0) return;
       let n = 0;
       for (const p of deps.tree()?.get('Device.BulkData.')?.rows('Profile') ?? []) n += p.rowCount('Parameter');
-      if (n > config.maxParameterReferences) throw new ResourcesExceededError(`Device.BulkData.MaxNumberOfParameterReferences is ${config.maxParameterReferences}`, row.objPath);
+      if (n > config.maxParameterReferences)
+        throw new ResourcesExceededError(`Device.BulkData.MaxNumberOfParameterReferences is ${config.maxParameterReferences}`, row.objPath);
     },
   });
   dm.param(`${PROFILE_TABLE}ReportingInterval`, {
     validate: (v) => {
       // TR-181: "The CPE MAY reject a request to set ReportingInterval to less than MinReportingInterval."
-      if (Number(v) < config.minReportingInterval) throw new InvalidValueError(`ReportingInterval ${v} is below Device.BulkData.MinReportingInterval (${config.minReportingInterval} s)`);
+      if (Number(v) < config.minReportingInterval)
+        throw new InvalidValueError(`ReportingInterval ${v} is below Device.BulkData.MinReportingInterval (${config.minReportingInterval} s)`);
     },
   });
   const oneOf = (path: string, allowed: readonly string[], what: string, empty = false): void =>
@@ -134,7 +136,8 @@ export function checkReference(dm: Registry, v: string): void {
   const p = parsePath(v);
   const node = supportedNode(dm, p);
   if (node && p.leaf.kind === 'param' && !node.params.has(p.leaf.name)) throw new InvalidPathError(`'${v}': ${p.leaf.name} is not a parameter of ${node.path}`);
-  if (p.leaf.kind === 'command' || p.leaf.kind === 'event') throw new InvalidValueError(`'${v}' names a ${p.leaf.kind}; a Reference names a parameter or an object`);
+  if (p.leaf.kind === 'command' || p.leaf.kind === 'event')
+    throw new InvalidValueError(`'${v}' names a ${p.leaf.kind}; a Reference names a parameter or an object`);
 }
 
 /** The supported object a path ends on; undefined after reference following (known only at run time). */

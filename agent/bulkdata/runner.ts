@@ -17,6 +17,7 @@ import type { EventSink } from '../notify/events.js';
 import { collect } from './collect.js';
 import { encodeReports } from './encode.js';
 import { sendHttp } from './http.js';
+import type { ReaderRights } from './collect.js';
 import type { ClientTls } from './http.js';
 import { ENCODINGS, PROTOCOLS } from './objects.js';
 import { profileProblem, readProfile } from './profile.js';
@@ -32,6 +33,8 @@ export interface RunnerDeps {
   readonly retained: RetainedReports;
   readonly events: () => EventSink;
   readonly tls: () => ClientTls | undefined;
+  /** The rights of a Controller row (instance path, trailing dot) to collect with; undefined: full rights. */
+  readonly rightsOf: (controllerPath: string) => ReaderRights | undefined;
   /** MaxNumberOfParameterReferences (-1 = none). */
   readonly maxParams: number;
   readonly httpTimeoutMs: number;
@@ -127,7 +130,8 @@ export class ProfileRunner {
         this.deps.log.warn('BDC-W05', `${this.path}: no report: ${problem}`);
         return undefined;
       }
-      const current = await collect(dm, p.params, this.deps.maxParams, dueMs ?? clock.now());
+      const rights = p.controller === '' ? undefined : this.deps.rightsOf(p.controller);
+      const current = await collect(dm, p.params, this.deps.maxParams, dueMs ?? clock.now(), rights);
       return { p, current, query: p.protocol === 'HTTP' ? await uriQuery(dm, p.http.uriParams) : [] };
     });
     if (!snap) return;

@@ -14,6 +14,7 @@ import type { BulkDataConfig } from '../config-bulkdata.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { EventSink } from '../notify/events.js';
+import type { ReaderRights } from './collect.js';
 import type { ClientTls } from './http.js';
 import { ENCODINGS, PROTOCOLS, registerBulkData } from './objects.js';
 import { profileProblem, readProfile } from './profile.js';
@@ -36,6 +37,8 @@ export interface BulkDataOptions {
 export class BulkDataService {
   /** The agent's TLS identity, offered to HTTPS collectors (set by agent.ts when it has one). */
   tls: ClientTls | undefined;
+  /** The ControllerTrust rights of a profile's Controller (set by agent.ts once it has them); unset: full rights. */
+  rightsOf: ((controllerPath: string) => ReaderRights | undefined) | undefined;
   private dm: DataModel | undefined;
   private retained: RetainedReports | undefined;
   private readonly runners = new Map<string, ProfileRunner>();
@@ -93,6 +96,7 @@ export class BulkDataService {
         retained,
         events: this.opts.events,
         tls: () => this.tls,
+        rightsOf: (controllerPath) => this.rightsOf?.(controllerPath),
         maxParams: config.maxParameterReferences,
         httpTimeoutMs: config.httpTimeoutSeconds * 1000,
         ...(this.opts.random && { random: this.opts.random }),
