@@ -186,7 +186,12 @@ class Extractor {
       if (base === '.wh..wh..opq') {
         for (const f of await readdir(join(this.dest, dir))) await this.clear(dir ? `${dir}/${f}` : f, false);
       } else {
-        await this.clear(dir ? `${dir}/${base.slice(4)}` : base.slice(4), false);
+        // `.wh..` would name the destination itself and `.wh...` its parent: a whiteout names one entry.
+        const target = base.slice(4);
+        if (target === '' || target === '.' || target === '..') throw corrupt(`whiteout '${rel}' names no entry`);
+        const victim = safeName(dir ? `${dir}/${target}` : target);
+        if (victim === '') throw corrupt(`whiteout '${rel}' names no entry`);
+        await this.clear(victim, false);
       }
       return;
     }

@@ -126,3 +126,17 @@ t.test('in a root filesystem: absolute links stay (resolved in the container) an
   t.notOk(lstatSync(join(dest, 'bin', 'old'), { throwIfNoEntry: false }), 'the whiteout removed bin/old');
   t.equal(r.entries, 1);
 });
+
+for (const name of ['.wh..', '.wh...', 'bin/.wh..', 'bin/.wh...', '.wh.']) {
+  t.test(`a whiteout '${name}' naming the folder or its parent is refused (7035), nothing outside is removed`, async (t) => {
+    const { root, dest, write } = setup(t);
+    writeFileSync(join(root, 'a', 'sibling'), 'keep');
+    await extractTar(write(tarOf([{ name: 'bin/keep', data: 'k' }])), dest, { ...LIMITS, rootfs: true });
+    const err = await extractTar(write(tarOf([{ name }])), dest, { ...LIMITS, rootfs: true }).catch((e: unknown) => e);
+    t.ok(err instanceof SmmFaultError, 'refused with a fault');
+    t.equal((err as SmmFaultError).fault, 7035);
+    t.match((err as Error).message, /names no entry/);
+    t.equal(readFileSync(join(root, 'a', 'sibling'), 'utf8'), 'keep', "the destination's parent is untouched");
+    t.equal(readFileSync(join(dest, 'bin', 'keep'), 'utf8'), 'k', 'the destination is untouched');
+  });
+}
