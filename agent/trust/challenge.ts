@@ -7,7 +7,9 @@
  *   it is answered or expires (RequestExpiration, default 900 s, 0 = never).
  * - Wrong answers count per Challenge row; once Retries (at least 1) consecutive ones failed,
  *   RequestChallenge and ChallengeResponse against that row fail with 7002 for LockoutPeriod
- *   seconds, after which the count starts again (R-SEC.16/17).
+ *   seconds, at least MIN_LOCKOUT_S (a LockoutPeriod of 0 would otherwise allow unlimited
+ *   guesses), and every outstanding ChallengeID of that row is void: guessing again needs a new
+ *   RequestChallenge after the lockout (R-SEC.16/17).
  * - Answers are compared in constant time. State lives in memory only: a restart forgets
  *   outstanding requests (R-SEC.21).
  */
@@ -19,6 +21,8 @@ import type { Clock } from '../clock.js';
 import { rolePath, TRUST_PATH } from './roles.js';
 
 const DEFAULT_EXPIRATION_S = 900;
+/** The shortest lockout after Retries wrong answers, whatever LockoutPeriod says (TR-181 default 30 s; R-SEC.16/17). */
+export const MIN_LOCKOUT_S = 30;
 
 interface Outstanding {
   readonly id: string;
@@ -91,10 +95,11 @@ export class Challenges {
     if (!sameBytes(v(row, 'Value'), valueB64)) {
       st.failures++;
       const allowed = Math.max(1, Number(v(row, 'Retries')) || 0);
-      const lockout = Number(v(row, 'LockoutPeriod')) || 0;
-      if (st.failures >= allowed && lockout > 0) {
+      const lockout = Math.max(MIN_LOCKOUT_S, Number(v(row, 'LockoutPeriod')) || 0);
+      if (st.failures >= allowed) {
         st.lockedUntil = now + lockout * 1000;
         st.failures = 0;
+        for (const x of this.byId.values()) if (x.challenge === row.path) this.byId.delete(x.id);
       }
       throw new UspError(UspErrorCode.CommandFailure, `wrong answer to ${row.path}`);
     }

@@ -7,6 +7,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import type { DecodedMsg } from '../../../proto/index.js';
+import { MIN_LOCKOUT_S } from '../../../agent/trust/challenge.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { FULL, TRUST, getParams, makeController, trustRig } from './setup.js';
 import type { TrustRig } from './setup.js';
@@ -64,16 +65,18 @@ t.test('Challenge flow: wrong answers count, lock out, expire; the right one gra
   t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: 'nope', Value: SECRET })).err, 7004, 'an unknown ChallengeID: 7004');
   t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: id, Value: WRONG })).err, 7022, 'first wrong answer: 7022');
   t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: id, Value: WRONG })).err, 7022, 'second wrong answer (Retries=2): 7022, lockout starts');
-  t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: id, Value: SECRET })).err, 7002, 'during the lockout even the right answer: 7002');
+  t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: id, Value: SECRET })).err, 7004, 'during the lockout even the right answer fails: the ChallengeID is void (7004)');
   t.equal(result(await operate(rig, 'proto::newcomer', 'RequestChallenge()', { ChallengeRef: challenge })).err, 7002, 'RequestChallenge during the lockout: 7002');
   t.strictSame(rig.trust.rightsOf('Device.LocalAgent.Controller.1.').roles, ['Device.LocalAgent.ControllerTrust.Role.2.'], 'still Untrusted');
   clock.advance(61_000);
-  t.same(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: id, Value: SECRET })).out, {}, 'after LockoutPeriod the right answer succeeds');
+  t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: id, Value: SECRET })).err, 7004, 'the ChallengeID that ran out of Retries stays void after the lockout');
+  const again = result(await operate(rig, 'proto::newcomer', 'RequestChallenge()', { ChallengeRef: challenge })).out?.ChallengeID ?? '';
+  t.same(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: again, Value: SECRET })).out, {}, 'after LockoutPeriod a new request and the right answer succeed');
   const ar = getParams(await rig.admin({ get: { paramPaths: ['Device.LocalAgent.Controller.1.AssignedRole'] } }));
   t.equal(ar['Device.LocalAgent.Controller.1.']?.AssignedRole, FULL, 'the challenge role is appended to AssignedRole');
   const now = getParams(await rig.as('proto::newcomer', { get: { paramPaths: ['Device.LocalAgent.Controller.1.EndpointID'] } }));
   t.equal(now['Device.LocalAgent.Controller.1.']?.EndpointID, 'proto::newcomer', 'the next message has Full Access');
-  t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: id, Value: SECRET })).err, 7004, 'a used ChallengeID is gone');
+  t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: again, Value: SECRET })).err, 7004, 'a used ChallengeID is gone');
 });
 
 t.test('One outstanding request per controller; requests expire; bad ChallengeRef is 7027', async (t) => {
@@ -87,4 +90,21 @@ t.test('One outstanding request per controller; requests expire; bad ChallengeRe
   clock.advance(31_000);
   t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: first.out?.ChallengeID ?? '', Value: SECRET })).err, 7004, 'an expired request: 7004');
   t.ok(result(await operate(rig, 'proto::newcomer', 'RequestChallenge()', { ChallengeRef: other })).out?.ChallengeID, 'after expiry another challenge may be requested');
+});
+
+t.test('R-SEC.16/17: LockoutPeriod=0 cannot switch the lockout off; Retries wrong answers void the ChallengeID', async (t) => {
+  const clock = new FakeClock();
+  const { rig, challenge } = await setup(t, clock);
+  await rig.set(`${challenge}.`, { LockoutPeriod: '0' });
+  const id = result(await operate(rig, 'proto::newcomer', 'RequestChallenge()', { ChallengeRef: challenge })).out?.ChallengeID ?? '';
+  t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: id, Value: WRONG })).err, 7022);
+  t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: id, Value: WRONG })).err, 7022, 'Retries=2 used up');
+  t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: id, Value: SECRET })).err, 7004, 'the right answer fails: the ChallengeID that ran out of Retries is void');
+  t.equal(result(await operate(rig, 'proto::newcomer', 'RequestChallenge()', { ChallengeRef: challenge })).err, 7002, 'no new request during the minimum lockout');
+  clock.advance(MIN_LOCKOUT_S * 1000 - 1000);
+  t.equal(result(await operate(rig, 'proto::newcomer', 'RequestChallenge()', { ChallengeRef: challenge })).err, 7002, 'still locked just before the minimum lockout ends');
+  clock.advance(2000);
+  t.equal(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: id, Value: SECRET })).err, 7004, 'the old ChallengeID is void');
+  const fresh = result(await operate(rig, 'proto::newcomer', 'RequestChallenge()', { ChallengeRef: challenge })).out?.ChallengeID ?? '';
+  t.same(result(await operate(rig, 'proto::newcomer', 'ChallengeResponse()', { ChallengeID: fresh, Value: SECRET })).out, {}, 'a new request after the lockout works');
 });
