@@ -10,7 +10,8 @@ import { parsePath } from '../../datamodel/path.js';
 import type { Txn } from '../../datamodel/txn.js';
 import type { usp } from '../../proto/index.js';
 import { checkReferences } from './references.js';
-import { asPathError, checkParamWrite, checkWrite, notAnObjectPath, relativeParam } from './context.js';
+import { READ } from '../trust/access.js';
+import { accessOf, asPathError, checkParamWrite, checkWrite, notAnObjectPath, relativeParam } from './context.js';
 import type { HandlerContext } from './context.js';
 import { resolveAs } from './resolve-as.js';
 import { MessageError } from './message-error.js';
@@ -103,8 +104,11 @@ function setInstance(
       const value = checkWrite(owner, param, s.value ?? '', false);
       checkReferences(ctx.dm, owner, param, value);
       txn.setValue(owner, param, value);
-      if (!(param.def.secured || param.def.hidden) || ctx.requester.readSecured) updatedParams[rel] = value;
-      else updatedParams[rel] = '';
+      // R-SET.3: updated_params leaves out what the requester may not read (Param r); secured
+      // values read back as "" without SecuredRoles (TP-469 2.27).
+      const acc = accessOf(ctx.requester);
+      if (!acc.full && !(acc.param(owner.path, param.def.name) & READ)) continue;
+      updatedParams[rel] = !(param.def.secured || param.def.hidden) || ctx.requester.readSecured ? value : '';
     } catch (e) {
       const err = { param: rel, ...asPathError(e) };
       (s.required ? requiredErrs : paramErrs).push(err);
