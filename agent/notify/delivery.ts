@@ -93,10 +93,12 @@ export class Delivery {
 
   constructor(private readonly opts: DeliveryOptions) {}
 
-  /** Sends `notify` once with send_resp=false. */
-  fire(to: Recipient, notify: NotifyReq | Promise<NotifyReq>): void {
+  /** Sends `notify` once with send_resp=false; a promise that resolves to undefined sends nothing. */
+  fire(to: Recipient, notify: NotifyReq | Promise<NotifyReq | undefined>): void {
     this.enqueue(to.endpointId, async () => {
-      const bytes = this.encode(this.nextMsgId(), { ...(await notify), sendResp: false });
+      const n = await notify;
+      if (!n) return;
+      const bytes = this.encode(this.nextMsgId(), { ...n, sendResp: false });
       if (await this.trySend(to.endpointId, bytes, to.row)) return;
       const list = this.parked.get(to.endpointId) ?? [];
       list.push({ bytes, at: this.opts.clock.now(), row: to.row });
@@ -106,8 +108,11 @@ export class Delivery {
     });
   }
 
-  /** Sends `notify` with send_resp=true and retries it until answered or expired; returns its msg_id. */
-  reliable(to: Recipient, notify: NotifyReq | Promise<NotifyReq>, o: ReliableOptions): string {
+  /**
+   * Sends `notify` with send_resp=true and retries it until answered or expired; returns its
+   * msg_id. A promise that resolves to undefined sends nothing and forgets the msg_id.
+   */
+  reliable(to: Recipient, notify: NotifyReq | Promise<NotifyReq | undefined>, o: ReliableOptions): string {
     const msgId = this.nextMsgId();
     if (this.stopped) return msgId;
     const firstSent = this.opts.clock.now();
@@ -118,7 +123,12 @@ export class Delivery {
     this.enqueue(to.endpointId, async () => {
       let bytes: Uint8Array;
       try {
-        bytes = this.encode(msgId, { ...(await notify), sendResp: true });
+        const n = await notify;
+        if (!n) {
+          this.drop(p);
+          return;
+        }
+        bytes = this.encode(msgId, { ...n, sendResp: true });
       } catch (e) {
         this.drop(p);
         throw e;

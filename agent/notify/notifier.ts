@@ -290,10 +290,12 @@ export class Notifier implements EventSink {
     const seen = n instanceof Promise ? undefined : forRecipient(n, rights);
     if (n instanceof Promise ? !forRecipient(probe ?? {}, rights) : !seen) return;
     const to = { controller: s.recipient, endpointId, ...(inTree ? {} : { row }) };
-    const notify = Promise.resolve(seen ?? n).then((x): NotifyReq => ({
-      subscriptionId: s.id,
-      ...(forRecipient(x, rights) ?? { ...x, objCreation: { objPath: x.objCreation?.objPath ?? '', uniqueKeys: {} } }),
-    }));
+    // Decided again on the finished notification: what the recipient may not receive is dropped,
+    // never sent in another shape.
+    const notify = Promise.resolve(seen ?? n).then((x): NotifyReq | undefined => {
+      const allowed = forRecipient(x, rights);
+      return allowed && { subscriptionId: s.id, ...allowed };
+    });
     if (!s.notifRetry) return this.delivery.fire(to, notify);
     const expires = s.notifExpirationS > 0 ? this.clock.now() + s.notifExpirationS * 1000 : 0;
     this.delivery.reliable(to, notify, { expires, persist: expires > 0 });
