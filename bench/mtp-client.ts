@@ -1,18 +1,22 @@
 /**
- * The controller side of the transport benchmark: a lean USP client over MQTT 5 (mqtt.js) or
- * wss (ws), with the controller's certificate. It sends Get Records and matches replies by
+ * The controller side of the transport benchmark: a lean USP client over MQTT 5 (mqtt.js),
+ * STOMP 1.2 (@stomp/stompjs over the agent's own StompSocket) or wss (ws), with the
+ * controller's certificate. It sends Get Records and matches replies by
  * msg_id, read straight from the protobuf bytes (Record.no_session_context.payload →
  * Msg.header.msg_id), so the client does the same small amount of work per reply whether the
- * peer is the agent or the echo (the floor). Used by bench/mtp.ts only.
+ * peer is the agent or the echo (the floor). Used by bench/mtp.ts and bench/startup.ts.
  */
 import { readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
+import { Client, Versions } from '@stomp/stompjs';
 import { MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
 import { buildRecord, buildRequest, decodeMsg, decodeRecord, encodeMsg, encodeRecord } from '../proto/index.js';
-import type { DecodedMsg } from '../proto/index.js';
-import { AGENT_EID, CTRL_EID, CTRL_TOPIC, MQTT_QOS, USP_CONTENT_TYPE } from './mtp-shared.js';
+import type { DecodedMsg, Request } from '../proto/index.js';
+import { StompSocket } from '../agent/mtp/stomp-socket.js';
+import { loadTls } from '../agent/mtp/tls.js';
+import { AGENT_EID, CTRL_DEST, CTRL_EID, CTRL_TOPIC, MQTT_QOS, USP_CONTENT_TYPE } from './mtp-shared.js';
 import type { TlsPaths } from './mtp-shared.js';
 
 /** One connection; `send` takes whole Records, `onRecord` gets whole Records. */
@@ -54,6 +58,52 @@ export async function mqttWire(port: number, tls: TlsPaths, target: () => string
     },
   };
   client.on('message', (_topic, payload) => wire.onRecord(payload));
+  return wire;
+}
+
+/**
+ * STOMP 1.2 over TLS with the controller's certificate (its SAN URI is the broker login),
+ * subscribed to CTRL_DEST (ack auto); SENDs to `target()` with reply-to-dest (R-STOMP.18–22).
+ */
+export async function stompWire(port: number, tls: TlsPaths, target: () => string): Promise<Wire> {
+  let socket: StompSocket | undefined;
+  const client = new Client({
+    webSocketFactory: () => (socket = new StompSocket({ host: '127.0.0.1', port, tls: loadTls(tls), openWith: 'STOMP' })),
+    stompVersions: new Versions([Versions.V1_2]),
+    connectHeaders: { host: '/' },
+    heartbeatIncoming: 0,
+    heartbeatOutgoing: 0,
+    reconnectDelay: 0,
+    debug: () => undefined,
+  });
+  const wire: Wire = {
+    send: (bytes) => client.publish({ destination: target(), binaryBody: bytes, headers: { 'content-type': USP_CONTENT_TYPE, 'reply-to-dest': CTRL_DEST } }),
+    onRecord: () => undefined,
+    close: async () => {
+      const t = setTimeout(() => void client.deactivate({ force: true }), 2000);
+      await client.deactivate();
+      clearTimeout(t);
+    },
+  };
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('STOMP client not subscribed within 10 s')), 10_000);
+    function fail(e: Error): void {
+      clearTimeout(timer);
+      void client.deactivate({ force: true });
+      reject(e);
+    }
+    client.onStompError = (f) => fail(new Error(`STOMP ERROR: ${f.headers.message ?? ''} ${f.body}`));
+    client.onWebSocketClose = () => fail(new Error(`STOMP connection closed: ${socket?.lastError?.message ?? 'by the broker'}`));
+    client.onConnect = () => {
+      client.watchForReceipt('bench-sub', () => {
+        clearTimeout(timer);
+        client.onWebSocketClose = () => undefined;
+        resolve();
+      });
+      client.subscribe(CTRL_DEST, (m) => wire.onRecord(m.binaryBody), { ack: 'auto', receipt: 'bench-sub' });
+    };
+    client.activate();
+  });
   return wire;
 }
 
@@ -118,13 +168,19 @@ export function msgIdOf(record: Uint8Array): string | undefined {
   return id && Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1');
 }
 
-/** The Record of a Get Device.DeviceInfo. with this msg_id, from the controller to the agent. */
-export function getRecord(msgId: string): Uint8Array {
-  return encodeRecord(buildRecord({ toId: AGENT_EID, fromId: CTRL_EID, payload: encodeMsg(buildRequest(msgId, { get: { paramPaths: ['Device.DeviceInfo.'] } })) }));
+/** Builds the Record of one request from its msg_id. */
+export type RecordOf = (msgId: string) => Uint8Array;
+
+/** The Record of `req` with this msg_id, from the controller to the agent. */
+export function requestRecord(msgId: string, req: Request): Uint8Array {
+  return encodeRecord(buildRecord({ toId: AGENT_EID, fromId: CTRL_EID, payload: encodeMsg(buildRequest(msgId, req)) }));
 }
 
+/** The Record of a Get Device.DeviceInfo. with this msg_id, from the controller to the agent. */
+export const getRecord: RecordOf = (msgId) => requestRecord(msgId, { get: { paramPaths: ['Device.DeviceInfo.'] } });
+
 /** Sends one request and returns the fully decoded reply Msg (checks, not timing). */
-export function requestOnce(wire: Wire, msgId: string, timeoutMs = 10_000): Promise<{ msg: DecodedMsg; bytes: number }> {
+export function requestOnce(wire: Wire, msgId: string, timeoutMs = 10_000, recordOf: RecordOf = getRecord): Promise<{ msg: DecodedMsg; bytes: number }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no reply to ${msgId} within ${timeoutMs} ms`)), timeoutMs);
     wire.onRecord = (bytes) => {
@@ -133,7 +189,7 @@ export function requestOnce(wire: Wire, msgId: string, timeoutMs = 10_000): Prom
       const rec = decodeRecord(bytes);
       resolve({ msg: decodeMsg(rec.noSessionContext?.payload ?? new Uint8Array()), bytes: bytes.length });
     };
-    wire.send(getRecord(msgId));
+    wire.send(recordOf(msgId));
   });
 }
 
@@ -152,7 +208,7 @@ let runSeq = 0;
  * sent), then waits for the last replies. Latency is send → matching reply. Rejects if no
  * reply comes for `stallMs`.
  */
-export function load(wire: Wire, depth: number, seconds: number, maxCount = 2_000_000, stallMs = 10_000): Promise<RunFigures> {
+export function load(wire: Wire, depth: number, seconds: number, recordOf: RecordOf = getRecord, maxCount = 2_000_000, stallMs = 10_000): Promise<RunFigures> {
   const prefix = `r${++runSeq}-`;
   const sentAt = new Map<string, number>();
   const lat: number[] = [];
@@ -163,7 +219,7 @@ export function load(wire: Wire, depth: number, seconds: number, maxCount = 2_00
     let last = start;
     const sendOne = (): void => {
       const id = prefix + ++n;
-      const bytes = getRecord(id);
+      const bytes = recordOf(id);
       sentAt.set(id, performance.now());
       wire.send(bytes);
     };

@@ -14,8 +14,23 @@ import { connect as tlsConnect } from 'node:tls';
 import { MqttClient } from 'mqtt';
 import { WebSocketServer } from 'ws';
 import type { RawData } from 'ws';
+import { Client, Versions } from '@stomp/stompjs';
 import { createAgent, loadConfig } from '../agent/agent.js';
-import { AGENT_EID, AGENT_TOPIC, CTRL_EID, CTRL_TOPIC, ECHO_TOPIC, MQTT_QOS, USP_CONTENT_TYPE, WS_PATH } from './mtp-shared.js';
+import { StompSocket } from '../agent/mtp/stomp-socket.js';
+import { loadTls } from '../agent/mtp/tls.js';
+import {
+  AGENT_DEST,
+  AGENT_EID,
+  AGENT_TOPIC,
+  CTRL_DEST,
+  CTRL_EID,
+  CTRL_TOPIC,
+  ECHO_DEST,
+  ECHO_TOPIC,
+  MQTT_QOS,
+  USP_CONTENT_TYPE,
+  WS_PATH,
+} from './mtp-shared.js';
 import type { PeerCommand, PeerEvent, PeerSpec, TlsPaths } from './mtp-shared.js';
 
 const START_TIMEOUT_MS = 20_000;
@@ -36,6 +51,7 @@ type Started = { wsPort?: number; stop: () => Promise<void> };
 async function startAgent(spec: Extract<PeerSpec, { mode: 'agent' }>): Promise<Started> {
   const mtps: unknown[] = [{ protocol: 'WebSocket', host: '127.0.0.1', port: 0, path: WS_PATH }];
   if (spec.mqttPort !== undefined) mtps.push({ protocol: 'MQTT', host: '127.0.0.1', port: spec.mqttPort, responseTopic: AGENT_TOPIC, retryMinWait: 1 });
+  if (spec.stompPort !== undefined) mtps.push({ protocol: 'STOMP', host: '127.0.0.1', port: spec.stompPort, destination: AGENT_DEST, retryMinWait: 1 });
   const config = loadConfig(undefined, {
     dataDir: spec.dataDir,
     sets: [
@@ -46,7 +62,10 @@ async function startAgent(spec: Extract<PeerSpec, { mode: 'agent' }>): Promise<S
       `controllers=${JSON.stringify(
         (spec.controllers ?? [{ endpointId: CTRL_EID, topic: CTRL_TOPIC }]).map((c) => ({
           endpointId: c.endpointId,
-          mtps: spec.mqttPort === undefined ? [] : [{ protocol: 'MQTT', topic: c.topic }],
+          mtps: [
+            ...(spec.mqttPort === undefined ? [] : [{ protocol: 'MQTT', topic: c.topic }]),
+            ...(spec.stompPort === undefined ? [] : [{ protocol: 'STOMP', destination: CTRL_DEST }]),
+          ],
         })),
       )}`,
     ],
@@ -98,6 +117,37 @@ async function startEchoMqtt(spec: Extract<PeerSpec, { mode: 'echo-mqtt' }>): Pr
   return { stop: () => client.endAsync() };
 }
 
+async function startEchoStomp(spec: Extract<PeerSpec, { mode: 'echo-stomp' }>): Promise<Started> {
+  // Same socket as the agent's STOMP MTP (agent/mtp/stomp.ts): TLS with a client certificate, ack auto.
+  const client = new Client({
+    webSocketFactory: () => new StompSocket({ host: '127.0.0.1', port: spec.stompPort, tls: loadTls(spec.tls), openWith: 'STOMP' }),
+    stompVersions: new Versions([Versions.V1_2]),
+    connectHeaders: { host: '/' },
+    heartbeatIncoming: 0,
+    heartbeatOutgoing: 0,
+    reconnectDelay: 0,
+    debug: () => undefined,
+  });
+  await new Promise<void>((resolve, reject) => {
+    client.onStompError = (f) => reject(new Error(`echo-stomp: ERROR ${f.headers.message ?? ''}`));
+    client.onWebSocketClose = () => reject(new Error('echo-stomp: connection closed'));
+    client.onConnect = () => {
+      client.watchForReceipt('echo-sub', () => resolve());
+      client.subscribe(
+        ECHO_DEST,
+        (m) => {
+          const to = m.headers['reply-to-dest'];
+          if (to) client.publish({ destination: to, binaryBody: m.binaryBody, headers: { 'content-type': USP_CONTENT_TYPE, 'reply-to-dest': ECHO_DEST } });
+        },
+        { ack: 'auto', receipt: 'echo-sub' },
+      );
+    };
+    client.activate();
+  });
+  client.onWebSocketClose = () => undefined;
+  return { stop: () => client.deactivate() };
+}
+
 async function startEchoWs(spec: Extract<PeerSpec, { mode: 'echo-ws' }>): Promise<Started> {
   // Same server setup as the agent's WebSocket server MTP (agent/mtp/websocket-server.ts).
   const server = createHttpsServer({ ...pems(spec.tls), minVersion: 'TLSv1.2', requestCert: true, rejectUnauthorized: true });
@@ -125,7 +175,8 @@ async function startEchoWs(spec: Extract<PeerSpec, { mode: 'echo-ws' }>): Promis
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as PeerSpec;
-  const started = spec.mode === 'agent' ? await startAgent(spec) : spec.mode === 'echo-mqtt' ? await startEchoMqtt(spec) : await startEchoWs(spec);
+  const starters = { agent: startAgent, 'echo-mqtt': startEchoMqtt, 'echo-stomp': startEchoStomp, 'echo-ws': startEchoWs } as const;
+  const started = await (starters[spec.mode] as (s: PeerSpec) => Promise<Started>)(spec);
   let stopping = false;
   const shutdown = async (): Promise<void> => {
     if (stopping) return;

@@ -12,6 +12,10 @@ export const AGENT_TOPIC = 'usp/agent/bench';
 export const ECHO_TOPIC = 'usp/echo/bench';
 /** Where the benchmark client subscribes and asks for replies (Response Topic). */
 export const CTRL_TOPIC = 'usp/controller/bench';
+/** STOMP destinations: the agent's, the echo peer's and the benchmark client's (its reply-to-dest). */
+export const AGENT_DEST = '/queue/usp.agent.bench';
+export const ECHO_DEST = '/queue/usp.echo.bench';
+export const CTRL_DEST = '/queue/usp.controller.bench';
 export const WS_PATH = '/usp';
 export const USP_CONTENT_TYPE = 'usp.msg';
 /** QoS of every PUBLISH and SUBSCRIBE, agent and echo alike (the agent's default PublishQoS). */
@@ -26,17 +30,20 @@ export interface TlsPaths {
 
 /** The child's job, given as JSON in argv[2]. */
 export type PeerSpec =
-  /** The real agent (createAgent) with a WebSocket server MTP and, when mqttPort is set, an MQTT 5 MTP. */
+  /** The real agent (createAgent) with a WebSocket server MTP and, when mqttPort / stompPort are set, MQTT 5 and STOMP (TLS) MTPs. */
   | {
       readonly mode: 'agent';
       readonly dataDir: string;
       readonly tls: TlsPaths;
       readonly mqttPort?: number;
+      readonly stompPort?: number;
       /** Controllers with their MQTT topics (default: CTRL_EID on CTRL_TOPIC); bench/notify-latency.ts lists two. */
       readonly controllers?: readonly { readonly endpointId: string; readonly topic: string }[];
     }
   /** An MQTT 5 client subscribed to ECHO_TOPIC that republishes each payload to its Response Topic. */
   | { readonly mode: 'echo-mqtt'; readonly mqttPort: number; readonly tls: TlsPaths }
+  /** A STOMP 1.2 client (TLS, certificate login) subscribed to ECHO_DEST that SENDs each body to its reply-to-dest. */
+  | { readonly mode: 'echo-stomp'; readonly stompPort: number; readonly tls: TlsPaths }
   /** A wss server (mutual TLS, v1.usp) that sends every binary message back. */
   | { readonly mode: 'echo-ws'; readonly tls: TlsPaths };
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (last part; alone: `npm run bench:notify`): ValueChange latency, from a Set by
+ * Part of `npm run bench` (bench/suite.ts; alone: `npm run bench:notify`): ValueChange latency, from a Set by
  * one controller to the Notify received by another, over MQTT 5 via a private Mosquitto with
  * mutual TLS on loopback. The agent runs in a child process (bench/mtp-peer.ts) with two
  * controllers, A and B, each with an MQTT controller MTP row on its own topic. B adds (over
@@ -7,7 +7,8 @@
  * Device.DeviceInfo.ProvisioningCode (NotifRetry false); then A sets that parameter to CHANGES
  * distinct values, one at a time, waiting for the SetResp and B's Notify before the next. A
  * change's latency runs from just before A's publish to B's receipt of the Notify carrying that
- * value. Prints p50/p99/max and the issue's aim; asserts nothing. Skips if mosquitto is missing.
+ * value. Prints p50/p99/max and the issue's aim and returns them; asserts nothing. Skips if
+ * mosquitto is missing.
  *
  * Env: BENCH_NOTIFY_CHANGES (default 1000), BENCH_NOTIFY_WARMUP (unmeasured changes first, default 50).
  */
@@ -20,41 +21,21 @@ import { createLabPki } from '../certs/pki.js';
 import { buildRecord, buildRequest, decodeMsg, decodeRecord, encodeMsg, encodeRecord } from '../proto/index.js';
 import type { DecodedMsg, Request } from '../proto/index.js';
 import { MOSQUITTO_BIN, startMosquitto } from '../test/helpers/mosquitto.js';
-import { liveChildren, spawnPeer } from './mtp-procs.js';
+import { guarded } from './cleanups.js';
+import type { Own } from './cleanups.js';
+import { spawnPeer } from './mtp-procs.js';
+import { aimMax, isMain, missing, quantile } from './figures.js';
+import type { Figure } from './figures.js';
 import { AGENT_EID, AGENT_TOPIC, MQTT_QOS, USP_CONTENT_TYPE } from './mtp-shared.js';
 import type { TlsPaths } from './mtp-shared.js';
 
-const CHANGES = Number(process.env.BENCH_NOTIFY_CHANGES ?? 1000);
-const WARMUP = Number(process.env.BENCH_NOTIFY_WARMUP ?? 50);
 /** The issue's aim: printed next to the figures, never asserted. */
 const AIM_P99_MS = 100;
 const STEP_TIMEOUT_MS = 10_000;
-const DEADLINE_MS = 180_000 + (CHANGES + WARMUP) * 100;
+const METRIC = 'ValueChange latency p99, Set by A → Notify to B, MQTT 5';
 const PARAM = 'Device.DeviceInfo.ProvisioningCode';
 const A = { eid: 'proto::bench-controller-a', topic: 'usp/controller/bench-a' };
 const B = { eid: 'proto::bench-controller-b', topic: 'usp/controller/bench-b' };
-
-/** Cleanup steps, run last-in first-out on success, failure, timeout and Ctrl-C; each runs once. */
-const cleanups: (() => Promise<void>)[] = [];
-function own(fn: () => unknown): void {
-  let done: Promise<void> | undefined;
-  cleanups.push(
-    () =>
-      (done ??= Promise.resolve()
-        .then(fn)
-        .then(() => undefined)),
-  );
-}
-async function cleanup(): Promise<void> {
-  for (let f = cleanups.pop(); f; f = cleanups.pop()) {
-    try {
-      await f();
-    } catch (e) {
-      console.error(`bench:notify cleanup: ${(e as Error).message}`);
-    }
-  }
-  for (const c of liveChildren) c.kill('SIGKILL');
-}
 
 /** A lean MQTT 5 controller: publishes Records to the agent with its own topic as Response Topic. */
 interface Ctrl {
@@ -144,10 +125,10 @@ async function change(a: Ctrl, b: Ctrl, msgId: string, value: string): Promise<n
   return n.at - t0;
 }
 
-async function main(): Promise<void> {
+async function main(own: Own, changes: number, warmup: number): Promise<Figure> {
   if (!existsSync(MOSQUITTO_BIN)) {
     console.log(`\nValueChange latency: skipped, mosquitto is not installed (${MOSQUITTO_BIN}; set MOSQUITTO_BIN)`);
-    return;
+    return missing(METRIC, 'ms', `skipped: mosquitto is not installed (${MOSQUITTO_BIN})`, aimMax(AIM_P99_MS, true));
   }
   const root = mkdtempSync(join(tmpdir(), 'usp-agent-bench-notify-'));
   own(() => rmSync(root, { recursive: true, force: true }));
@@ -193,35 +174,39 @@ async function main(): Promise<void> {
   if (!created) throw new Error(`B's Add of the subscription failed: ${JSON.stringify(addResp.body)}`);
 
   const run = Date.now().toString(36);
-  for (let i = 0; i < WARMUP; i++) await change(a, b, `w-${i}`, `warm-${run}-${i}`);
+  for (let i = 0; i < warmup; i++) await change(a, b, `w-${i}`, `warm-${run}-${i}`);
   const lat: number[] = [];
-  for (let i = 0; i < CHANGES; i++) lat.push(await change(a, b, `s-${i}`, `bench-${run}-${i}`));
+  for (let i = 0; i < changes; i++) lat.push(await change(a, b, `s-${i}`, `bench-${run}-${i}`));
   lat.sort((x, y) => x - y);
-  const q = (p: number): number => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
+  const q = (p: number): number => quantile(lat, p);
   const p99 = q(0.99);
   console.log(
     `\nValueChange latency over MQTT 5 (mosquitto, QoS ${MQTT_QOS}, mutual TLS, loopback; agent in a child process):\n` +
       `  Set by controller A → Notify received by controller B (${PARAM}, NotifRetry false), one change at a time\n` +
-      `  ${lat.length} changes (after ${WARMUP} warm-up): p50 ${q(0.5).toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, max ${(lat.at(-1) ?? NaN).toFixed(3)} ms` +
+      `  ${lat.length} changes (after ${warmup} warm-up): p50 ${q(0.5).toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, max ${(lat.at(-1) ?? NaN).toFixed(3)} ms` +
       `   aim: p99 under ${AIM_P99_MS} ms, ${p99 < AIM_P99_MS ? 'met' : 'MISSED'}`,
   );
+  return {
+    metric: METRIC,
+    value: p99,
+    unit: 'ms',
+    aim: aimMax(AIM_P99_MS, true),
+    detail: `p50 ${q(0.5).toFixed(3)} ms, max ${(lat.at(-1) ?? NaN).toFixed(3)} ms; ${lat.length} changes one at a time, mosquitto, mutual TLS`,
+  };
 }
 
-const deadline = setTimeout(() => {
-  console.error(`bench:notify: not finished within ${DEADLINE_MS / 1000} s; stopping`);
-  void cleanup().finally(() => process.exit(1));
-}, DEADLINE_MS);
-deadline.unref();
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+/** Measures ValueChange latency (env BENCH_NOTIFY_CHANGES / BENCH_NOTIFY_WARMUP unless given); prints and returns the figure. */
+export async function benchNotify(opts: { changes?: number; warmup?: number } = {}): Promise<Figure[]> {
+  const changes = opts.changes ?? Number(process.env.BENCH_NOTIFY_CHANGES ?? 1000);
+  const warmup = opts.warmup ?? Number(process.env.BENCH_NOTIFY_WARMUP ?? 50);
+  return [await guarded('bench:notify', 180_000 + (changes + warmup) * 100, (own) => main(own, changes, warmup))];
 }
 
-try {
-  await main();
-} catch (e) {
-  process.exitCode = 1;
-  console.error(`bench:notify failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-} finally {
-  await cleanup();
-  clearTimeout(deadline);
+if (isMain(import.meta.url)) {
+  try {
+    await benchNotify();
+  } catch (e) {
+    process.exitCode = 1;
+    console.error(`bench:notify failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  }
 }
