@@ -1,7 +1,7 @@
 /**
  * Delete (TR-369 §The Delete Message, R-DEL.*). A valid path that resolves to nothing is an
  * empty success, even with allow_partial=false (R-DEL.2a, TP-469 1.25/1.29). Strong references
- * to deleted rows are cleared (R-ARC.12).
+ * to deleted rows are cleared (R-ARC.12), or their row deleted where TR-181 says so.
  */
 import { NotATableError, NotDeletableError, PermissionDeniedError } from '../../datamodel/errors.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
@@ -49,6 +49,7 @@ export async function handleDelete(req: usp.Delete.$Shape, ctx: HandlerContext):
         deletedObjResults.push({ requestedPath, operStatus: { operFailure: pe } });
       }
     }
+    deleteDependentRows(ctx.dm, txn);
     clearDanglingReferences(ctx.dm, txn);
     await txn.commit();
   } catch (e) {
@@ -77,6 +78,28 @@ function deleteRow(dm: DataModel, txn: Txn, row: ObjInstance): void {
   if (parent.rowCount(table.name) <= table.def.minEntries) throw new NotDeletableError(`${row.path} cannot be deleted: ${table.path} needs at least ${table.def.minEntries} rows`, row.path);
   table.hooks.beforeDelete?.(row.path);
   txn.deleteRow(row);
+}
+
+/**
+ * References TR-181 defines as `{{reference|...|delete}}`: the row holding one is deleted when
+ * the row it names is deleted, not left with an empty reference. The schema facts we generate
+ * from do not record that flag, so the parameters are listed here.
+ * - BulkData.Profile.{i}.Controller: the profile collects with that controller's rights; once it
+ *   is gone the profile must not fall back to the full rights of a controller-less profile.
+ * Subscription.{i}.Recipient has the same rule but is applied by notify/housekeeping.ts, after the
+ * deletion's notifications have been queued for the deleted controller (USP-NOTES §10).
+ */
+const DELETED_WITH_TARGET: readonly { readonly parent: string; readonly table: string; readonly param: string }[] = [
+  { parent: 'Device.BulkData.', table: 'Profile', param: 'Controller' },
+];
+
+function deleteDependentRows(dm: DataModel, txn: Txn): void {
+  for (const d of DELETED_WITH_TARGET) {
+    for (const row of dm.tree.get(d.parent)?.rows(d.table) ?? []) {
+      const ref = row.values.get(d.param) ?? '';
+      if (ref !== '' && !exists(dm, ref)) deleteRow(dm, txn, row);
+    }
+  }
 }
 
 /** Strong references whose target no longer exists are cleared, or their list item removed (R-ARC.12). */
