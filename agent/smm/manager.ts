@@ -121,6 +121,14 @@ export class SoftwareModules {
     return this.p.ops.uninstall(duPath);
   }
 
+  /**
+   * An EU operation that goes on after its command returned: its end is recorded in the data
+   * model, which can fail (a full or closed database); that is logged, never an unhandled rejection.
+   */
+  private background(euid: string, what: string, op: Promise<unknown>): void {
+    op.catch((e: unknown) => this.opts.log.warn('SMM-W08', `${what} of execution unit ${euid} failed`, e));
+  }
+
   /** Checks an EU request (TR-181 SetRequestedState(), Restart()) and returns its EUID. */
   private euFor(euPath: string): string {
     const { dm, ops } = this.p;
@@ -139,9 +147,9 @@ export class SoftwareModules {
     const status = value(this.p.dm.tree.get(euPath), 'Status');
     if (state === 'Active') {
       if (status === 'Stopping') throw new CommandFailureError(`${ref(euPath)} is Stopping; request Active once it is Idle`);
-      void this.p.supervisor.start(euid, 'request');
+      this.background(euid, 'start', this.p.supervisor.start(euid, 'request'));
     } else {
-      void this.p.supervisor.stop(euid);
+      this.background(euid, 'stop', this.p.supervisor.stop(euid));
     }
   }
 
@@ -149,7 +157,7 @@ export class SoftwareModules {
   restartUnit(euPath: string): void {
     const euid = this.euFor(euPath);
     if (value(this.p.dm.tree.get(euPath), 'Status') === 'Stopping') throw new CommandFailureError(`${ref(euPath)} is Stopping`);
-    void this.p.supervisor.restart(euid);
+    this.background(euid, 'restart', this.p.supervisor.restart(euid));
   }
 
   /** ExecEnv Reset(): back to the factory state, which has no DUs: uninstalls every DU of the EE. */

@@ -164,7 +164,7 @@ export class Supervisor {
         await this.set(euid, { Status: 'Idle', ExecutionFaultCode: 'FailureWhileActive', ExecutionFaultMessage: describe(exit) });
         await this.scheduleRestart(euid, this.deps.clock.now() - u.startedAt);
       }),
-    );
+    ).catch((e: unknown) => this.deps.log.warn('SMM-W06', `recording the exit of execution unit ${euid} failed`, e));
   }
 
   /** AutoRestart (TR-181 ExecutionUnit.{i}.AutoRestart.): back-off from the minimum wait, times the multiplier (in thousandths) per retry, up to the maximum. */
@@ -191,7 +191,7 @@ export class Supervisor {
       u.cancelRestart = undefined;
       void this.start(euid, 'restart').then(async (ok) => {
         if (ok) await this.set(euid, { 'AutoRestart.LastRestarted': nowIso(this.deps.clock.now()) });
-      });
+      }).catch((e: unknown) => this.deps.log.warn('SMM-W07', `restarting execution unit ${euid} failed`, e));
     }, waitS * 1000);
   }
 

@@ -23,7 +23,9 @@ export class UnitLogs {
   watch(file: string): void {
     this.files.add(file);
     if (!this.timer) {
-      this.timer = setInterval(() => void this.check(), CHECK_MS);
+      this.timer = setInterval(() => {
+        this.check().catch((e: unknown) => this.log.warn('SMM-W01', 'checking the unit logs failed', e));
+      }, CHECK_MS);
       this.timer.unref();
     }
   }
