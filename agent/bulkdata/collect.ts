@@ -8,13 +8,13 @@
  */
 import { FULL_ACCESS, READ } from '../trust/access.js';
 import type { Access } from '../trust/access.js';
+import { resolveFor } from '../trust/resolve.js';
 import { UspError } from '../../datamodel/errors.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import type { DataModel } from '../../datamodel/model.js';
 import type { ParamNode } from '../../datamodel/nodes.js';
 import { parsePath } from '../../datamodel/path.js';
 import type { ParsedPath } from '../../datamodel/path.js';
-import { resolveObjects } from '../../datamodel/resolver.js';
 import type { BaseType } from '../../datamodel/schema/types.js';
 import { toJsonValue } from '../../datamodel/types.js';
 import type { ParameterRef } from './profile.js';
@@ -67,8 +67,12 @@ export function reportName(fullPath: string, prefix: string, altName: string): s
   return prefix.endsWith('.') ? `${altName}.${rest}` : `${altName}${rest}`;
 }
 
-/** Every parameter a reference matches now (empty when nothing is instantiated; unknown paths match nothing). */
-async function expand(dm: DataModel, p: ParsedPath): Promise<Found[]> {
+/**
+ * Every parameter a reference matches now (empty when nothing is instantiated; unknown paths
+ * match nothing). Search expressions select rows only by what `rights` may read, as for the
+ * controller's own messages (agent/trust/resolve.ts), so a reference cannot test hidden values.
+ */
+async function expand(dm: DataModel, p: ParsedPath, rights: ReaderRights): Promise<Found[]> {
   const insts: ObjInstance[] = [];
   // A plain instance path (no wildcard, search or reference following) is one lookup; the
   // resolver handles the rest (a profile of 500 concrete references collects ~5x faster).
@@ -79,7 +83,7 @@ async function expand(dm: DataModel, p: ParsedPath): Promise<Found[]> {
   } else {
     let res;
     try {
-      res = await resolveObjects(dm, p, { readSecured: false });
+      res = await resolveFor(dm, p, rights);
     } catch (e) {
       if (UspError.is(e)) return [];
       throw e;
@@ -140,7 +144,7 @@ export async function collect(
   for (const r of refs) {
     if (!r.exclude || r.reference === '') continue;
     const p = tryParse(r.reference);
-    if (p) for (const f of await expand(dm, p)) excluded.add(f.path);
+    if (p) for (const f of await expand(dm, p, rights)) excluded.add(f.path);
   }
   const seen = new Set<string>();
   const items: Item[] = [];
@@ -151,7 +155,7 @@ export async function collect(
     const p = tryParse(r.reference);
     if (!p) continue;
     const prefix = fixedPrefix(p);
-    for (const f of await expand(dm, p)) {
+    for (const f of await expand(dm, p, rights)) {
       if (excluded.has(f.path) || seen.has(f.path)) continue;
       // TR-181 Profile.{i}.Controller: its permissions define what the report may hold.
       if (!rights.access.full && (rights.access.param(f.inst.path, f.param.def.name) & READ) === 0) continue;

@@ -132,7 +132,7 @@ export class ProfileRunner {
       }
       const rights = p.controller === '' ? undefined : this.deps.rightsOf(p.controller);
       const current = await collect(dm, p.params, this.deps.maxParams, dueMs ?? clock.now(), rights);
-      return { p, current, query: p.protocol === 'HTTP' ? await uriQuery(dm, p.http.uriParams) : [] };
+      return { p, current, query: p.protocol === 'HTTP' ? await uriQuery(dm, p.http.uriParams, rights) : [] };
     });
     if (!snap) return;
     const { p, current } = snap;
