@@ -62,3 +62,13 @@ export function isMain(metaUrl: string): boolean {
 
 /** A figure that could not be measured: keeps its row in the table with the reason. */
 export const missing = (metric: string, unit: string, why: string, aim?: Aim): Figure => ({ metric, value: NaN, unit, detail: why, ...(aim && { aim }) });
+
+/** Runs a part alone (its own script): a failure is printed and sets exit code 1. */
+export async function runAlone(name: string, part: () => Promise<unknown>): Promise<void> {
+  try {
+    await part();
+  } catch (e) {
+    process.exitCode = 1;
+    console.error(`${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  }
+}

@@ -8,7 +8,7 @@ import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MOSQUITTO_BIN, prepareMosquitto } from '../test/helpers/mosquitto.js';
 import type { BrokerPki, Mosquitto } from '../test/helpers/mosquitto.js';
-import { prepareRabbitMq, RABBITMQ_BIN_DIR } from '../test/helpers/rabbitmq.js';
+import { RABBITMQ_BIN_DIR } from '../test/helpers/rabbitmq.js';
 import type { RabbitMq } from '../test/helpers/rabbitmq.js';
 
 /**
@@ -34,18 +34,6 @@ export async function startMosquittoNoDelay(pki: BrokerPki): Promise<Mosquitto> 
 export function mosquittoVersion(): string {
   const r = spawnSync(MOSQUITTO_BIN, ['-h'], { encoding: 'utf8', timeout: 5000 });
   return /mosquitto version (\S+)/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? '?';
-}
-
-/** A private RabbitMQ node whose users are the SAN URIs of `clientCerts` (PEM file paths); started. */
-export async function startRabbitMqFor(pki: BrokerPki, clientCerts: readonly string[]): Promise<RabbitMq> {
-  const b = await prepareRabbitMq({ pki, clientCerts });
-  try {
-    await b.start();
-  } catch (e) {
-    await b.dispose();
-    throw e;
-  }
-  return b;
 }
 
 /** RabbitMQ's version from its install folder (/usr/lib/rabbitmq/lib/rabbitmq_server-X.Y.Z), without booting a CLI VM. */

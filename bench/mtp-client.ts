@@ -61,11 +61,8 @@ export async function mqttWire(port: number, tls: TlsPaths, target: () => string
   return wire;
 }
 
-/**
- * STOMP 1.2 over TLS with the controller's certificate (its SAN URI is the broker login),
- * subscribed to CTRL_DEST (ack auto); SENDs to `target()` with reply-to-dest (R-STOMP.18–22).
- */
-export async function stompWire(port: number, tls: TlsPaths, target: () => string): Promise<Wire> {
+/** A STOMP 1.2 client over the agent's StompSocket (TLS with this certificate, which is the broker login), no heart-beats or reconnects. */
+export function stompClient(port: number, tls: TlsPaths): { client: Client; lastError: () => string | undefined } {
   let socket: StompSocket | undefined;
   const client = new Client({
     webSocketFactory: () => (socket = new StompSocket({ host: '127.0.0.1', port, tls: loadTls(tls), openWith: 'STOMP' })),
@@ -76,6 +73,15 @@ export async function stompWire(port: number, tls: TlsPaths, target: () => strin
     reconnectDelay: 0,
     debug: () => undefined,
   });
+  return { client, lastError: () => socket?.lastError?.message };
+}
+
+/**
+ * STOMP 1.2 over TLS with the controller's certificate (its SAN URI is the broker login),
+ * subscribed to CTRL_DEST (ack auto); SENDs to `target()` with reply-to-dest (R-STOMP.18–22).
+ */
+export async function stompWire(port: number, tls: TlsPaths, target: () => string): Promise<Wire> {
+  const { client, lastError } = stompClient(port, tls);
   const wire: Wire = {
     send: (bytes) => client.publish({ destination: target(), binaryBody: bytes, headers: { 'content-type': USP_CONTENT_TYPE, 'reply-to-dest': CTRL_DEST } }),
     onRecord: () => undefined,
@@ -93,7 +99,7 @@ export async function stompWire(port: number, tls: TlsPaths, target: () => strin
       reject(e);
     }
     client.onStompError = (f) => fail(new Error(`STOMP ERROR: ${f.headers.message ?? ''} ${f.body}`));
-    client.onWebSocketClose = () => fail(new Error(`STOMP connection closed: ${socket?.lastError?.message ?? 'by the broker'}`));
+    client.onWebSocketClose = () => fail(new Error(`STOMP connection closed: ${lastError() ?? 'by the broker'}`));
     client.onConnect = () => {
       client.watchForReceipt('bench-sub', () => {
         clearTimeout(timer);

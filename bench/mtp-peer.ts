@@ -14,10 +14,8 @@ import { connect as tlsConnect } from 'node:tls';
 import { MqttClient } from 'mqtt';
 import { WebSocketServer } from 'ws';
 import type { RawData } from 'ws';
-import { Client, Versions } from '@stomp/stompjs';
 import { createAgent, loadConfig } from '../agent/agent.js';
-import { StompSocket } from '../agent/mtp/stomp-socket.js';
-import { loadTls } from '../agent/mtp/tls.js';
+import { stompClient } from './mtp-client.js';
 import {
   AGENT_DEST,
   AGENT_EID,
@@ -119,15 +117,7 @@ async function startEchoMqtt(spec: Extract<PeerSpec, { mode: 'echo-mqtt' }>): Pr
 
 async function startEchoStomp(spec: Extract<PeerSpec, { mode: 'echo-stomp' }>): Promise<Started> {
   // Same socket as the agent's STOMP MTP (agent/mtp/stomp.ts): TLS with a client certificate, ack auto.
-  const client = new Client({
-    webSocketFactory: () => new StompSocket({ host: '127.0.0.1', port: spec.stompPort, tls: loadTls(spec.tls), openWith: 'STOMP' }),
-    stompVersions: new Versions([Versions.V1_2]),
-    connectHeaders: { host: '/' },
-    heartbeatIncoming: 0,
-    heartbeatOutgoing: 0,
-    reconnectDelay: 0,
-    debug: () => undefined,
-  });
+  const { client } = stompClient(spec.stompPort, spec.tls);
   await new Promise<void>((resolve, reject) => {
     client.onStompError = (f) => reject(new Error(`echo-stomp: ERROR ${f.headers.message ?? ''}`));
     client.onWebSocketClose = () => reject(new Error('echo-stomp: connection closed'));

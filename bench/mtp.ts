@@ -24,17 +24,18 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLabPki } from '../certs/pki.js';
 import { MOSQUITTO_BIN } from '../test/helpers/mosquitto.js';
-import { rabbitMqUnavailable } from '../test/helpers/rabbitmq.js';
+import { rabbitMqUnavailable, startRabbitMq } from '../test/helpers/rabbitmq.js';
 import { guarded } from './cleanups.js';
 import type { Own } from './cleanups.js';
 import { summarizeProfile } from './cpu-profile.js';
-import { aimMin, isMain, latency, missing } from './figures.js';
+import { aimMin, isMain, latency, missing, runAlone } from './figures.js';
 import type { Figure } from './figures.js';
-import { mosquittoVersion, rabbitMqPid, rabbitMqVersion, startMosquittoNoDelay, startRabbitMqFor } from './mtp-brokers.js';
+import { mosquittoVersion, rabbitMqPid, rabbitMqVersion, startMosquittoNoDelay } from './mtp-brokers.js';
 import { getRecord, load, mqttWire, requestOnce, requestRecord, stompWire, wsWire } from './mtp-client.js';
 import type { RecordOf, RunFigures, Wire } from './mtp-client.js';
 import { findPid, procCpuUs, ROOT, spawnPeer } from './mtp-procs.js';
 import type { Peer } from './mtp-procs.js';
+import type { PeerSpec } from './mtp-shared.js';
 import { AGENT_DEST, AGENT_EID, AGENT_TOPIC, CTRL_EID, ECHO_DEST, ECHO_TOPIC, MQTT_QOS, WS_PATH } from './mtp-shared.js';
 
 const DEPTH = 32;
@@ -178,7 +179,7 @@ export async function benchMtp(opts: { seconds?: number } = {}): Promise<Figure[
     const noRabbit = !MTPS.includes('stomp') ? 'not selected (BENCH_MTPS)' : rabbitMqUnavailable();
     const [mosquitto, rabbit] = await Promise.all([
       noMosquitto ? undefined : startMosquittoNoDelay(pki),
-      noRabbit ? undefined : startRabbitMqFor(pki, [pki.agent.cert, ctrl.cert]),
+      noRabbit ? undefined : startRabbitMq({ pki, clientCerts: [pki.agent.cert, ctrl.cert] }),
     ]);
     if (mosquitto) own(() => mosquitto.dispose());
     if (rabbit) own(() => rabbit.dispose());
@@ -203,47 +204,49 @@ export async function benchMtp(opts: { seconds?: number } = {}): Promise<Figure[
       `  ${''.padEnd(40)}${'req/s'.padStart(9)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'CPU µs/req (sys)'.padStart(18)}${'client + broker'.padStart(17)}   vs floor / target`,
     );
 
-    if (mosquitto) {
-      const echo = await spawnPeer('echo-mqtt', { mode: 'echo-mqtt', mqttPort: mosquitto.port, tls: agentTls });
+    /** One broker MTP: an echo peer on the same broker as the floor, one client wire pointed at the echo or the agent. */
+    const viaBroker = async (
+      mtp: string,
+      title: string,
+      echoSpec: PeerSpec,
+      wireTo: (target: () => string) => Promise<Wire>,
+      dests: { echo: string; agent: string },
+      brokerPid: number | undefined,
+    ): Promise<void> => {
+      const echo = await spawnPeer(echoSpec.mode, echoSpec);
       const stopEcho = own(() => echo.stop());
-      let topic = ECHO_TOPIC;
-      const wire = await mqttWire(mosquitto.port, ctrlTls, () => topic);
+      let dest = dests.echo;
+      const wire = await wireTo(() => dest);
       const closeWire = own(() => wire.close());
-      const brokerPid = findPid(join(mosquitto.dir, 'mosquitto.conf'));
-      await section(
+      const floor = { wire, peer: echo, select: () => (dest = dests.echo), brokerPid };
+      await section(mtp, title, echoSpec.mode.slice(5), floor, { wire, peer: agent, select: () => (dest = dests.agent), brokerPid });
+      await closeWire();
+      await stopEcho();
+    };
+    const skipped = (mtp: string, why: string): void => {
+      console.log(`${mtp}: skipped, ${why}`);
+      figures.push(missing(`${mtp}: Get Device.DeviceInfo., 32 in flight`, 'req/s', `skipped: ${why}`));
+    };
+    if (mosquitto) {
+      await viaBroker(
         'MQTT 5',
         `MQTT 5 via mosquitto ${mosquittoVersion()} (QoS ${MQTT_QOS}, set_tcp_nodelay)`,
-        'mqtt',
-        { wire, peer: echo, select: () => (topic = ECHO_TOPIC), brokerPid },
-        { wire, peer: agent, select: () => (topic = AGENT_TOPIC), brokerPid },
+        { mode: 'echo-mqtt', mqttPort: mosquitto.port, tls: agentTls },
+        (target) => mqttWire(mosquitto.port, ctrlTls, target),
+        { echo: ECHO_TOPIC, agent: AGENT_TOPIC },
+        findPid(join(mosquitto.dir, 'mosquitto.conf')),
       );
-      await closeWire();
-      await stopEcho();
-    } else {
-      console.log(`MQTT 5: skipped, ${noMosquitto ?? ''}`);
-      figures.push(missing('MQTT 5: Get Device.DeviceInfo., 32 in flight', 'req/s', `skipped: ${noMosquitto ?? ''}`));
-    }
-
+    } else skipped('MQTT 5', noMosquitto ?? '');
     if (rabbit) {
-      const echo = await spawnPeer('echo-stomp', { mode: 'echo-stomp', stompPort: rabbit.stompTlsPort, tls: agentTls });
-      const stopEcho = own(() => echo.stop());
-      let dest = ECHO_DEST;
-      const wire = await stompWire(rabbit.stompTlsPort, ctrlTls, () => dest);
-      const closeWire = own(() => wire.close());
-      const brokerPid = rabbitMqPid(rabbit);
-      await section(
+      await viaBroker(
         'STOMP',
         `STOMP 1.2 via RabbitMQ ${rabbitMqVersion()} (TLS, certificate login)`,
-        'stomp',
-        { wire, peer: echo, select: () => (dest = ECHO_DEST), brokerPid },
-        { wire, peer: agent, select: () => (dest = AGENT_DEST), brokerPid },
+        { mode: 'echo-stomp', stompPort: rabbit.stompTlsPort, tls: agentTls },
+        (target) => stompWire(rabbit.stompTlsPort, ctrlTls, target),
+        { echo: ECHO_DEST, agent: AGENT_DEST },
+        rabbitMqPid(rabbit),
       );
-      await closeWire();
-      await stopEcho();
-    } else {
-      console.log(`STOMP: skipped, ${noRabbit ?? ''}`);
-      figures.push(missing('STOMP: Get Device.DeviceInfo., 32 in flight', 'req/s', `skipped: ${noRabbit ?? ''}`));
-    }
+    } else skipped('STOMP', noRabbit ?? '');
 
     if (MTPS.includes('ws')) {
       const echoWs = await spawnPeer('echo-ws', { mode: 'echo-ws', tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert } });
@@ -297,11 +300,4 @@ function mtpFigure(mtp: string, what: string, seq: Measured | undefined, pipelin
   };
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    await benchMtp();
-  } catch (e) {
-    process.exitCode = 1;
-    console.error(`bench:mtp failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  }
-}
+if (isMain(import.meta.url)) await runAlone('bench:mtp', benchMtp);

@@ -24,7 +24,7 @@ import { MOSQUITTO_BIN, startMosquitto } from '../test/helpers/mosquitto.js';
 import { guarded } from './cleanups.js';
 import type { Own } from './cleanups.js';
 import { spawnPeer } from './mtp-procs.js';
-import { aimMax, isMain, missing, quantile } from './figures.js';
+import { aimMax, isMain, missing, quantile, runAlone } from './figures.js';
 import type { Figure } from './figures.js';
 import { AGENT_EID, AGENT_TOPIC, MQTT_QOS, USP_CONTENT_TYPE } from './mtp-shared.js';
 import type { TlsPaths } from './mtp-shared.js';
@@ -202,11 +202,4 @@ export async function benchNotify(opts: { changes?: number; warmup?: number } = 
   return [await guarded('bench:notify', 180_000 + (changes + warmup) * 100, (own) => main(own, changes, warmup))];
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    await benchNotify();
-  } catch (e) {
-    process.exitCode = 1;
-    console.error(`bench:notify failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  }
-}
+if (isMain(import.meta.url)) await runAlone('bench:notify', benchNotify);
