@@ -21,7 +21,11 @@ export interface RouterOptions {
   readonly log: Logger;
   /** Records larger than this are dropped unread; a reply larger than this becomes Error 7005. */
   readonly maxRecordBytes: number;
-  /** Who a controller is (its Controller row, its rights), or undefined to refuse it; called once per message. */
+  /**
+   * Who a controller is (its Controller row), or undefined to refuse it; called once per message,
+   * before it waits for its turn. The Requester's rights must be read when used (inside the locked
+   * dispatch, R-SEC.1), as transport/controllers.ts requesterFor does.
+   */
   readonly requesterFor: (endpointId: string) => Requester | undefined;
   /** Per-controller rate limit and waiting queue (config `limits.rate`); default: no rate limit, 1000 waiting. */
   readonly rate?: RateLimitConfig;

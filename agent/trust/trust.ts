@@ -37,6 +37,8 @@ const CERTIFICATE_PATH = 'Device.LocalAgent.Certificate.';
 
 export class ControllerTrust {
   private roles: Map<string, CompiledRole> | undefined;
+  /** Goes up on every commit that may change a controller's rights (callers caching rights compare it). */
+  generation = 0;
   private readonly rights = new Map<string, ControllerRights>();
   private readonly unsubscribe: () => void;
 
@@ -94,6 +96,7 @@ export class ControllerTrust {
     if (relevant) {
       this.roles = undefined;
       this.rights.clear();
+      this.generation++;
       return;
     }
     // Search targets depend on values anywhere in the model.
