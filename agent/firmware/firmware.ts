@@ -17,7 +17,7 @@ import { recordBootCause } from '../operate/boot.js';
 import { checkBoot, writePending } from './boot-check.js';
 import type { BootCheck } from './boot-check.js';
 import type { BankImage, FirmwarePlatform } from './platform.js';
-import { bankOf, bankRef, FW_TABLE, rowValue, syncRows } from './rows.js';
+import { bankOf, bankRef, FW_TABLE, rowValue, setRow, syncRows } from './rows.js';
 import { checkDownloadArgs, runTransfer } from './transfer.js';
 import type { TransferDeps } from './transfer.js';
 import { awaitWindow, parseWindows } from './windows.js';
@@ -36,6 +36,12 @@ export class Firmware {
   /** Bank a Download is writing into. */
   private downloading: number | undefined;
   private activating = false;
+  /** A BootFirmwareImage set that the platform has not applied yet: the parameter reads it meanwhile. */
+  private bootTarget: number | undefined;
+  /** Boot selections (BootFirmwareImage sets, activations) run one at a time, in order. */
+  private bootQueue: Promise<unknown> = Promise.resolve();
+  /** Drops the wait for an activation's Request row (agent stop); see requestDone(). */
+  private dropRestart: (() => void) | undefined;
 
   constructor(private readonly deps: FirmwareDeps) {}
 
@@ -72,7 +78,7 @@ export class Firmware {
         if (rowValue(tree, bank, 'Available') !== 'true' || !['Available', 'Active', 'ActivationFailed'].includes(rowValue(tree, bank, 'Status')))
           throw new InvalidValueError(`${bankRef(bank)} holds no image that may boot (Available must be true, Status ${rowValue(tree, bank, 'Status')})`);
       },
-      set: async (_ctx, value) => this.selectForBoot(bankOf(value) ?? this.platform.runningBank(), ''),
+      set: (_ctx, value) => this.requestBoot(bankOf(value) ?? this.platform.runningBank()),
     });
     r.command(`${FW_TABLE}{i}.Download()`, { mode: 'async', run: (input, ctx) => this.download(input, ctx) });
     r.command(`${FW_TABLE}{i}.Activate()`, { mode: 'async', run: (input, ctx) => this.activate(input, ctx) });
@@ -95,6 +101,7 @@ export class Firmware {
   }
 
   private bootImage(): number {
+    if (this.bootTarget !== undefined) return this.bootTarget;
     const v = Number(this.model?.store.getMeta(BOOT_IMAGE_KEY) ?? '');
     return Number.isInteger(v) && v >= 1 && v <= this.platform.bankCount ? v : this.platform.runningBank();
   }
@@ -145,24 +152,63 @@ export class Firmware {
     if (rowValue(tree, bank, 'Available') !== 'true') throw new CommandFailureError(`${command}: bank ${bank} is marked not Available`);
   }
 
-  /** BootFirmwareImage set: the next boot starts `bank`; a different bank is checked like an activation. */
+  /** Agent stop: nothing waits to restart the device any more. */
+  close(): void {
+    this.dropRestart?.();
+  }
+
+  private serialBoot<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.bootQueue.then(fn, fn);
+    this.bootQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * BootFirmwareImage set. The data model applies a live value after the commit while it holds its
+   * lock, and the platform's boot selection may take a minute (firmware.activateCommand): that runs
+   * here after the lock is released, so no message waits for it. Until it is done the parameter
+   * reads the requested bank; a failure shows in that bank's BootFailureLog (and Status
+   * ActivationFailed unless it is the running bank), and BootFirmwareImage reads the old bank again.
+   */
+  private requestBoot(bank: number): void {
+    this.bootTarget = bank;
+    this.serialBoot(() => this.applyBoot(bank)).catch((e: unknown) => this.deps.log.warn('FW-W07', `recording the boot selection of ${bankRef(bank)} failed`, e));
+  }
+
+  private async applyBoot(bank: number): Promise<void> {
+    try {
+      await this.selectForBoot(bank, '');
+    } catch (e) {
+      const why = `selecting ${bankRef(bank)} for the next boot failed: ${(e as Error).message}`;
+      this.deps.log.warn('FW-W06', why);
+      const dm = this.dm;
+      await dm.transaction((txn) => setRow(txn, dm.tree, bank, { ...(bank !== this.platform.runningBank() && { Status: 'ActivationFailed' }), BootFailureLog: why.slice(0, 1024) }));
+    } finally {
+      if (this.bootTarget === bank) this.bootTarget = undefined;
+    }
+  }
+
+  /** The next boot starts `bank` (platform first, then the record of it); a different bank is checked like an activation. */
   private async selectForBoot(bank: number, commandKey: string): Promise<void> {
     const running = this.platform.runningBank();
     await this.platform.selectBoot(bank);
-    this.dm.store.setMeta(BOOT_IMAGE_KEY, String(bank));
-    writePending(this.dm.store, bank === running ? undefined : { from: running, to: bank, commandKey, attempts: 0 });
+    // In line with the data model's other writers: the choice and the pending activation are stored together.
+    await this.dm.transaction(() => {
+      this.dm.store.setMeta(BOOT_IMAGE_KEY, String(bank));
+      writePending(this.dm.store, bank === running ? undefined : { from: running, to: bank, commandKey, attempts: 0 });
+    });
   }
 
   /** Activation proper: select, record, and restart once the command's Request row is gone (its OperationComplete sent). */
   private async switchTo(bank: number, ctx: CommandContext, name: string): Promise<void> {
     this.activating = true;
     try {
-      await this.selectForBoot(bank, ctx.commandKey);
+      await this.serialBoot(() => this.selectForBoot(bank, ctx.commandKey));
     } catch (e) {
       this.activating = false;
-      writePending(this.dm.store, undefined);
       const why = `activation failed: ${(e as Error).message}`;
       await this.dm.transaction((txn) => {
+        writePending(this.dm.store, undefined);
         const row = this.dm.tree.get(`${FW_TABLE}${bank}.`);
         const p = row?.node.params.get('BootFailureLog');
         if (row && p) txn.setValue(row, p, why.slice(0, 1024));
@@ -171,23 +217,40 @@ export class Firmware {
     }
     recordBootCause(this.dm.store, { cause: 'RemoteReboot', commandKey: ctx.commandKey, reason: `firmware activation of bank ${bank}`, firmwareUpdated: true });
     this.deps.log.info('FW-I05', `bank ${bank} selected for the next boot (${ctx.objPath}${name}); restarting`);
-    void this.requestDone(ctx, name).then(() => setImmediate(() => this.deps.restart()));
+    this.requestDone(ctx, name)
+      .then((reported) => {
+        this.activating = false;
+        if (reported) setImmediate(() => this.deps.restart());
+        else this.deps.log.info('FW-I06', `the agent stopped before ${ctx.objPath}${name} was reported; bank ${bank} starts at the next boot`);
+      })
+      .catch((e: unknown) => this.deps.log.warn('FW-W08', `restarting after ${ctx.objPath}${name} failed`, e));
   }
 
-  /** Resolves once the Request row of this command is deleted (OperationComplete follows synchronously). */
-  private requestDone(ctx: CommandContext, name: string): Promise<void> {
+  /**
+   * Resolves true once the Request row of this command is deleted (OperationComplete follows
+   * synchronously), false when the agent stops first (the row then stays until the next start).
+   */
+  private requestDone(ctx: CommandContext, name: string): Promise<boolean> {
     const dm = this.dm;
     const command = ctx.objPath + name;
     const row = [...(dm.tree.get('Device.LocalAgent.')?.rows('Request') ?? [])].find(
       (r) => r.values.get('Command') === command && r.values.get('CommandKey') === ctx.commandKey && r.values.get('Originator') === ctx.requestor,
     );
-    if (!row) return Promise.resolve();
+    if (!row) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const off = dm.onChange((events) => {
-        if (!events.some((e) => e.kind === 'deleted' && e.objPath === row.path)) return;
+      const finish = (reported: boolean): void => {
         off();
-        setImmediate(resolve);
+        ctx.signal.removeEventListener('abort', dropped);
+        this.dropRestart = undefined;
+        if (reported) setImmediate(() => resolve(true));
+        else resolve(false);
+      };
+      const dropped = (): void => finish(false);
+      const off = dm.onChange((events) => {
+        if (events.some((e) => e.kind === 'deleted' && e.objPath === row.path)) finish(true);
       });
+      ctx.signal.addEventListener('abort', dropped, { once: true });
+      this.dropRestart = dropped;
     });
   }
 }

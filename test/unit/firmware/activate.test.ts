@@ -10,6 +10,7 @@ import type { Test } from 'tap';
 import { openCore } from '../../../agent/agent.js';
 import type { AgentCore } from '../../../agent/agent.js';
 import { readPending, writePending } from '../../../agent/firmware/boot-check.js';
+import { labFirmware } from '../../../agent/firmware/lab-platform.js';
 import { SILENT_LOGGER } from '../../../agent/log.js';
 import { pendingBootCause } from '../../../agent/operate/boot.js';
 import { UspErrorCode } from '../../../datamodel/errors.js';
@@ -179,8 +180,43 @@ t.test('BootFirmwareImage: must name an Available image; setting it selects the 
   t.equal(bad.body.error?.paramErrs?.[0]?.errCode, UspErrorCode.InvalidValue, 'no such bank: 7012');
   const ok = await setBoot(`${FW}2`);
   t.ok(ok.body.response?.setResp, 'bank 2 accepted');
+  // The platform selects after the Set is answered (outside the data-model lock).
+  for (const end = Date.now() + 5000; r.boot() !== '2' && Date.now() < end; ) await new Promise((w) => setTimeout(w, 20));
   t.equal(r.boot(), '2', 'selected for the next boot');
   t.match(await values(r.agent, 'Device.DeviceInfo.'), { BootFirmwareImage: `${FW}2`, ActiveFirmwareImage: `${FW}1` });
   const noOff = await r.agent.request({ set: { allowPartial: false, updateObjs: [{ objPath: `${FW}1.`, paramSettings: [{ param: 'Available', value: 'false', required: true }] }] } });
   t.equal(noOff.body.error?.paramErrs?.[0]?.errCode, UspErrorCode.InvalidValue, 'the active image cannot be made unavailable (7012)');
+});
+
+t.test('BootFirmwareImage: a slow platform blocks no message; its failure shows in the bank (ActivationFailed, BootFailureLog)', async (t) => {
+  const { config, dir, cleanup } = tempConfig();
+  t.teardown(cleanup);
+  const cfg = { ...config, firmware: { ...config.firmware, platform: 'lab' as const, initialVersion: '1.0' } };
+  const lab = labFirmware({ dir: cfg.firmware.dir, banks: cfg.firmware.banks, initialImage: { name: 'usp-agent', version: '1.0' }, healthCheckCommand: undefined, healthCheckTimeoutMs: 1000, confirmCommand: undefined, log: SILENT_LOGGER });
+  // The boot selection (firmware.activateCommand on a real device) hangs until the test lets it fail.
+  let fail: (e: Error) => void = () => undefined;
+  const selecting = new Promise<void>((_resolve, reject) => (fail = reject));
+  let asked = 0;
+  const platform = { ...lab, selectBoot: async (bank: number) => (bank === 2 ? (asked++, selecting) : lab.selectBoot(bank)) };
+  const log = new EventLog();
+  const agent = await startTestAgent(cfg, dir, { events: log, platform: { ...recordingPlatform().platform, firmware: platform }, clock: new FakeClock(Date.now()) });
+  t.teardown(() => agent.close());
+  await put2({ agent, log, dir } as Rig, '2.0');
+
+  const set = agent.request({ set: { allowPartial: false, updateObjs: [{ objPath: 'Device.DeviceInfo.', paramSettings: [{ param: 'BootFirmwareImage', value: `${FW}2`, required: true }] }] } });
+  const first = await Promise.race([set, new Promise<'blocked'>((r) => setTimeout(() => r('blocked'), 3000))]);
+  t.not(first, 'blocked', 'the Set is answered while the platform is still selecting');
+  t.ok(first !== 'blocked' && first.body.response?.setResp, 'Set succeeded');
+  t.equal(asked, 1, 'the platform was asked to select bank 2');
+  t.match(await values(agent, 'Device.DeviceInfo.'), { BootFirmwareImage: `${FW}2` }, 'other messages run meanwhile; the requested bank reads back');
+
+  fail(new Error('bootloader refused'));
+  const end = Date.now() + 5000;
+  while (agent.dm.tree.get(`${FW}2.`)?.values.get('Status') !== 'ActivationFailed' && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  const row2 = Object.fromEntries(agent.dm.tree.get(`${FW}2.`)?.values ?? []);
+  t.equal(row2['Status'], 'ActivationFailed', 'the failure shows in the bank Status');
+  t.match(row2['BootFailureLog'], /bootloader refused/, 'and in its BootFailureLog');
+  t.match(await values(agent, 'Device.DeviceInfo.'), { BootFirmwareImage: `${FW}1` }, 'the boot image is the old one again');
+  t.equal(readFileSync(join(cfg.firmware.dir, 'boot'), 'utf8').trim(), '1', 'nothing selected');
+  t.equal(readPending(agent.dm.store), undefined, 'no pending activation recorded');
 });
