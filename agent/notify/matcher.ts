@@ -14,6 +14,8 @@ import type { ParsedPath, RefFollow, SearchComponent } from '../../datamodel/pat
 import { compareSearch } from '../../datamodel/resolver.js';
 import { splitList } from '../../datamodel/types.js';
 import { UspError } from '../../datamodel/errors.js';
+import type { Access } from '../trust/access.js';
+import { readable } from '../trust/resolve.js';
 
 /** The objects a path's object part selects. */
 export interface Selection {
@@ -25,8 +27,15 @@ export interface Selection {
 
 type Target = { kind: 'inst'; inst: ObjInstance } | { kind: 'table'; parent: ObjInstance; name: string };
 
-/** Resolves the object part of `p` (everything before its param/command/event leaf). */
-export function select(dm: DataModel, p: ParsedPath): Selection {
+/**
+ * Resolves the object part of `p` (everything before its param/command/event leaf). With `acc`
+ * (a restricted reader: a notification's recipient) a search expression selects rows only by
+ * parameters it may read, and never after reference following, as for its own messages
+ * (agent/trust/resolve.ts, USP-NOTES §11): a subscription cannot test hidden values.
+ */
+export function select(dm: DataModel, p: ParsedPath, acc?: Access): Selection {
+  const restricted = acc !== undefined && !acc.full;
+  let followed = false;
   let targets: Target[] = [{ kind: 'inst', inst: dm.tree.root }];
   for (let i = 1; i < p.segments.length; i++) {
     const seg = p.segments[i];
@@ -42,6 +51,7 @@ export function select(dm: DataModel, p: ParsedPath): Selection {
           if (obj) next.push({ kind: 'inst', inst: obj });
         }
       } else if (seg.kind === 'ref') {
+        followed = true;
         if (t.kind !== 'inst') continue;
         const param = t.inst.node.params.get(seg.name);
         if (param) for (const inst of follow(dm, t.inst, param, seg.follow)) next.push({ kind: 'inst', inst });
@@ -50,7 +60,10 @@ export function select(dm: DataModel, p: ParsedPath): Selection {
           const row = t.parent.row(t.name, seg.instance);
           if (row) next.push({ kind: 'inst', inst: row });
         } else if (seg.kind === 'wildcard' || seg.kind === 'search') {
-          for (const row of t.parent.rows(t.name)) if (seg.kind === 'wildcard' || matches(dm, row, seg.components)) next.push({ kind: 'inst', inst: row });
+          for (const row of t.parent.rows(t.name)) {
+            if (seg.kind === 'search' && restricted && (followed || !readable(acc, row.path, seg.components))) continue;
+            if (seg.kind === 'wildcard' || matches(dm, row, seg.components)) next.push({ kind: 'inst', inst: row });
+          }
         }
       }
     }

@@ -119,8 +119,11 @@ export class Notifier implements EventSink {
       const m = new Matcher(this.dm);
       for (const s of this.active('Event')) {
         const row = this.dm.tree.get(s.recipient);
-        if (row && m.occurrence(s, 'Device.', 'Boot!'))
-          this.emit(s, { event: { objPath: 'Device.', eventName: 'Boot!', params: await bootParams(this.dm, row, info) } });
+        if (!row || !m.occurrence(s, 'Device.', 'Boot!')) continue;
+        // ParameterMap holds only what the recipient may read (ControllerTrust Param r, SecuredRoles).
+        const rights = this.opts.rightsOf?.(row);
+        const reader = rights && { access: rights.access, readSecured: rights.readSecured === true };
+        this.emit(s, { event: { objPath: 'Device.', eventName: 'Boot!', params: await bootParams(this.dm, row, info, reader) } });
       }
     });
     this.onboarding.requestAll();

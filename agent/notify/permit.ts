@@ -14,6 +14,8 @@ export interface RecipientRights {
   readonly access: Access;
   /** Holds the BannedRole: gets nothing. */
   readonly banned: boolean;
+  /** Holds a SecuredRole: reads secured values (Boot! ParameterMap). */
+  readonly readSecured?: boolean;
 }
 
 /** `n` as the recipient may see it, or undefined when it may not receive it at all. */

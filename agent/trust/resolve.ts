@@ -47,7 +47,7 @@ export function searchesReadable(p: ParsedPath, res: Resolution, acc: Access): R
 }
 
 /** Every parameter the components compare may be read on the row `rowPath`. */
-function readable(acc: Access, rowPath: string, comps: readonly SearchComponent[]): boolean {
+export function readable(acc: Access, rowPath: string, comps: readonly SearchComponent[]): boolean {
   return comps.every((c) => {
     // A reference followed inside the expression reaches values elsewhere: not for restricted roles.
     if (c.path.some((s) => s.follow)) return false;
