@@ -99,29 +99,32 @@ class Fields {
   strings(key: string): string[] {
     const v = this.obj[key];
     if (v === undefined) return [];
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+    if (!Array.isArray(v)) {
       this.problems.push(`${this.where}${key}: must be a list of strings`);
       return [];
     }
-    return v as string[];
+    const bad = v.flatMap((x: unknown, i) => (typeof x === 'string' ? [] : [i]));
+    for (const i of bad) this.problems.push(`${this.where}${key}.${i}: must be a string`);
+    return bad.length ? [] : (v as string[]);
   }
 }
 
-function list(raw: unknown, where: string, problems: string[]): Json[] {
+/** The objects of a list with their index in it, so a problem names the entry the user wrote (`mtps.3.port`) even after a bad one. */
+function list(raw: unknown, where: string, problems: string[]): [Json, number][] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
     problems.push(`${where}: must be a list`);
     return [];
   }
-  return raw.flatMap((v, i) => {
-    if (isObj(v)) return [v];
+  return raw.flatMap((v, i): [Json, number][] => {
+    if (isObj(v)) return [[v, i]];
     problems.push(`${where}.${i}: must be an object`);
     return [];
   });
 }
 
 export function parseAgentMtps(raw: unknown, endpointId: string, problems: string[]): AgentMtpConfig[] {
-  return list(raw, 'mtps', problems).flatMap((o, i): AgentMtpConfig[] => {
+  return list(raw, 'mtps', problems).flatMap(([o, i]): AgentMtpConfig[] => {
     const f = new Fields(o, `mtps.${i}.`, problems);
     const protocol = f.str('protocol', '', ['WebSocket', 'MQTT', 'STOMP']);
     if (o.protocol === undefined) problems.push(`mtps.${i}.protocol: required (WebSocket, MQTT or STOMP)`);
@@ -172,12 +175,12 @@ export function parseAgentMtps(raw: unknown, endpointId: string, problems: strin
 }
 
 export function parseControllers(raw: unknown, problems: string[]): ControllerConfig[] {
-  return list(raw, 'controllers', problems).map((o, i) => {
+  return list(raw, 'controllers', problems).map(([o, i]) => {
     const f = new Fields(o, `controllers.${i}.`, problems);
     f.known(['endpointId', 'mtps']);
     const endpointId = f.str('endpointId', '');
-    if (!endpointId) problems.push(`controllers.${i}.endpointId: required`);
-    const mtps = list(o.mtps, `controllers.${i}.mtps`, problems).flatMap((m, j): ControllerMtpConfig[] => {
+    if (o.endpointId === undefined || o.endpointId === '') problems.push(`controllers.${i}.endpointId: required`);
+    const mtps = list(o.mtps, `controllers.${i}.mtps`, problems).flatMap(([m, j]): ControllerMtpConfig[] => {
       const g = new Fields(m, `controllers.${i}.mtps.${j}.`, problems);
       const protocol = g.str('protocol', '', ['WebSocket', 'MQTT', 'STOMP']);
       if (m.protocol === undefined) problems.push(`controllers.${i}.mtps.${j}.protocol: required (WebSocket, MQTT or STOMP)`);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseBulkData } from './config-bulkdata.js';
+import { jsonErrorWhere } from './config-json.js';
 import { parseFirmwareConfig } from './config-firmware.js';
 import type { FirmwareConfig } from './config-firmware.js';
 import type { BulkDataConfig } from './config-bulkdata.js';
@@ -42,7 +43,8 @@ export interface AgentConfig {
   identity: IdentityConfig;
   /** JSON file that seeds a new database (and `db reset`); default: the built-in one. */
   factoryDefaults: string | undefined;
-  log: { level: LogLevel; format: 'text' | 'json' };
+  /** `trace`: print every USP Record in and out, decoded (agent/transport/trace.ts). */
+  log: { level: LogLevel; format: 'text' | 'json'; trace: boolean };
   /** Record size, database size and per-controller rate limits (agent/config-limits.ts). */
   limits: LimitsConfig;
   notify: {
@@ -85,16 +87,6 @@ function defaultSerial(): string {
     // No machine-id (containers, other OSes): fall back to the host name below.
   }
   return hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 32) || 'unknown';
-}
-
-/** Turns JSON.parse's "at position N" into a line and column a person can find. */
-function jsonErrorWhere(text: string, message: string): string {
-  const m = / at position (\d+)/.exec(message);
-  if (!m) return message;
-  const before = text.slice(0, Number(m[1]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return `${message.slice(0, m.index)} at line ${line}, column ${column}`;
 }
 
 type Json = Record<string, unknown>;
@@ -145,7 +137,7 @@ export function loadConfig(file?: string, overrides: ConfigOverrides = {}): Agen
     return dflt;
   };
   const unknown = (obj: Json, allowed: string[], where: string): void => {
-    for (const k of Object.keys(obj)) if (!allowed.includes(k) && k !== '$schema' && k !== 'comment') problems.push(`${where}${k}: unknown setting`);
+    for (const k of Object.keys(obj)) if (!allowed.includes(k) && !(k === '$schema' && where === '') && k !== 'comment') problems.push(`${where}${k}: unknown setting`);
   };
   unknown(raw, ['dataDir', 'database', 'adminSocket', 'endpointId', 'identity', 'factoryDefaults', 'log', 'limits', 'tls', 'mtps', 'controllers', 'platform', 'notify', 'bulkData', 'plugins', 'firmware', 'smm'], '');
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
@@ -170,9 +162,11 @@ export function loadConfig(file?: string, overrides: ConfigOverrides = {}): Agen
   const logRaw = raw.log === undefined ? {} : raw.log;
   if (!isObj(logRaw)) problems.push('log: must be an object');
   const logObj = isObj(logRaw) ? logRaw : {};
-  unknown(logObj, ['level', 'format'], 'log.');
+  unknown(logObj, ['level', 'format', 'trace'], 'log.');
   const level = str(logObj, 'level', 'log.', 'info', /^(error|warn|info|debug)$/, `must be one of ${LEVELS.join(', ')}`) as LogLevel;
   const format = str(logObj, 'format', 'log.', 'text', /^(text|json)$/, 'must be text or json') as 'text' | 'json';
+  if (logObj.trace !== undefined && typeof logObj.trace !== 'boolean') problems.push('log.trace: must be true or false');
+  const trace = logObj.trace === true;
 
   const limits = parseLimits(raw.limits, problems);
   const platRaw = raw.platform === undefined ? {} : raw.platform;
@@ -205,7 +199,7 @@ export function loadConfig(file?: string, overrides: ConfigOverrides = {}): Agen
     endpointId,
     identity,
     factoryDefaults: fd ? abs(fd) : undefined,
-    log: { level, format },
+    log: { level, format, trace },
     limits,
     notify: { liveSampleSeconds },
     tls: parseTls(raw.tls, { cert: resolve(dataDir, 'pki', 'agent.crt'), key: resolve(dataDir, 'pki', 'agent.key'), ca: resolve(dataDir, 'pki', 'ca.crt'), createLabPki: true }, problems, abs),

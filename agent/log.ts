@@ -19,12 +19,25 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+/** The `err` part of a line: an Error's stack (errors) or message, else the value as JSON; never throws. */
+function detailOf(level: LogLevel, err: unknown): string | undefined {
+  if (err === undefined) return undefined;
+  if (err instanceof Error) return level === 'error' ? (err.stack ?? err.message) : err.message;
+  if (typeof err === 'string') return err;
+  try {
+    return JSON.stringify(err, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? `<${typeof err}>`;
+  } catch {
+    // Circular structures and the like: a log line must never throw.
+    return `<unserializable ${typeof err}>`;
+  }
+}
+
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const max = RANK[opts.level ?? 'info'];
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const emit = (level: LogLevel, id: string, msg: string, err?: unknown): void => {
     if (RANK[level] > max) return;
-    const detail = err instanceof Error ? (level === 'error' ? (err.stack ?? err.message) : err.message) : err === undefined ? undefined : JSON.stringify(err);
+    const detail = detailOf(level, err);
     if (opts.format === 'json') {
       write(JSON.stringify({ time: new Date().toISOString(), level, id, msg, ...(detail !== undefined && { err: detail }) }));
     } else {

@@ -3,17 +3,22 @@
 import { createAgent, dumpDatabase, initDatabase, resetDatabase, runCli, softwareVersion } from '../agent/agent.js';
 import type { AgentConfig } from '../agent/config.js';
 
+/**
+ * Runs the agent until SIGTERM or SIGINT, then stops it gracefully: MTPs closed, admin socket
+ * removed, database closed after the last transaction. The handlers are installed before the
+ * agent starts, so a signal during start-up stops it once it is up instead of killing it half
+ * way; a second signal while stopping takes the default action (exit at once).
+ */
 async function start(config: AgentConfig): Promise<void> {
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
   const agent = await createAgent(config);
   await agent.start();
-  await new Promise<void>((resolve) => {
-    const stop = (sig: string): void => {
-      agent.log.info('AGT-I04', `${sig} received, stopping`);
-      agent.stop().then(resolve, resolve);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  const sig = await signalled;
+  agent.log.info('AGT-I04', `${sig} received, stopping`);
+  await agent.stop();
 }
 
 await runCli({ start, resetDatabase, initDatabase, dumpDatabase }, softwareVersion(), process.argv);

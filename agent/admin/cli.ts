@@ -16,6 +16,7 @@ import { renderAdd, renderDelete, renderGet, renderGsdm, renderInstances, render
 import type { Rendered } from './format.js';
 import { splitAssignment } from './assignments.js';
 import { addCertsCommands } from './cli-certs.js';
+import { addConfigCommands } from './cli-config.js';
 
 export interface CliHooks {
   /** Runs the agent until SIGTERM/SIGINT (provided by bin/, which owns the process). */
@@ -114,13 +115,21 @@ export function buildCli(hooks: CliHooks, version: string): Command {
     .option('-c, --config <file>', 'JSON config file (default: $USP_AGENT_CONFIG or built-in defaults)')
     .option('-d, --data-dir <dir>', 'data folder (default ./data)')
     .option('--set <key=value>', 'override a config setting, e.g. --set mtps.0.port=9443 (repeatable)', collect)
+    .option('--trace', 'protocol trace: print every USP Record in and out, decoded (same as log.trace=true)')
+    .addOption(new Option('--log-level <level>', 'least severe log level written (log.level)').choices(['error', 'warn', 'info', 'debug']))
     .addHelpText('after', `
 Examples:
   usp-agent start                                  # embedded defaults: ./data, WebSocket MTP on 127.0.0.1:8443 (mTLS, lab PKI)
   usp-agent start --config gateway.json
   usp-agent start --set endpointId=proto::lab-1 --set 'mtps=[{"protocol":"MQTT","host":"127.0.0.1","port":8883}]'
+  usp-agent start --trace                          # print every USP Record in and out, decoded
   USP_AGENT_SET='log.level=debug' usp-agent start`)
-    .action(wrap(async (o: CommonOpts) => hooks.start(configOf(o))));
+    .action(
+      wrap(async (o: CommonOpts & { trace?: boolean; logLevel?: string }) => {
+        const flags = [...(o.trace ? ['log.trace=true'] : []), ...(o.logLevel ? [`log.level=${o.logLevel}`] : [])];
+        return hooks.start(configOf({ ...o, set: [...(o.set ?? []), ...flags] }));
+      }),
+    );
 
   common(program.command('get').argument('<paths...>', 'object or parameter paths (wildcards and searches allowed)'))
     .description('read parameters')
@@ -204,6 +213,7 @@ Examples:
   );
 
   addCertsCommands(program, configOf);
+  addConfigCommands(program, configOf, wrap);
 
   program.hook('postAction', () => {
     process.exitCode = exitCode;

@@ -16,6 +16,7 @@ import type { TlsMaterial } from '../mtp/tls.js';
 import type { RecordRouter } from '../record/router.js';
 import { desiredKey, desiredMtps } from './desired.js';
 import type { DesiredMtp } from './desired.js';
+import type { RecordTrace } from './trace.js';
 
 export type MtpFactory = (d: DesiredMtp, hooks: { onMqttClientId: (id: string) => void; onStompDestination: (dest: string) => void }) => Mtp;
 
@@ -33,6 +34,8 @@ export interface TransportOptions {
   readonly endpointId: string;
   readonly tls: TlsMaterial | undefined;
   readonly create: MtpFactory;
+  /** The protocol trace (`--trace`): sees every Record's bytes as they enter and leave an MTP. */
+  readonly trace?: RecordTrace | undefined;
 }
 
 const v = (i: ObjInstance | undefined, name: string): string => i?.values.get(name) ?? i?.node.params.get(name)?.defaultValue ?? '';
@@ -93,7 +96,7 @@ export class TransportManager {
         const to = addressFor(r, m, endpointId);
         if (!to) continue;
         try {
-          await r.mtp.send(bytes, to);
+          await this.send(r.mtp, bytes, to);
           return true;
         } catch (e) {
           this.opts.log.warn('TRN-W01', `sending to ${endpointId} over ${r.mtp.id} failed`, e);
@@ -101,6 +104,12 @@ export class TransportManager {
       }
     }
     return false;
+  }
+
+  /** Every Record leaves through here, so the trace sees it. */
+  private send(mtp: Mtp, bytes: Uint8Array, to: MtpAddress): Promise<void> {
+    this.opts.trace?.('out', { mtp: mtp.id, address: to }, bytes);
+    return mtp.send(bytes, to);
   }
 
   private scheduleReconcile(): void {
@@ -138,6 +147,7 @@ export class TransportManager {
     const r: Running = { key, desired: d, mtp, status: { state: 'down' } };
     this.running.set(key, r);
     mtp.onRecord((rec) => {
+      this.opts.trace?.('in', { mtp: mtp.id, address: rec.replyTo }, rec.bytes);
       const to = rec.replyTo;
       const closeBad = to?.kind === 'websocket' ? (mtp as { closeBadRecord?: (eid: string) => void }).closeBadRecord : undefined;
       const peer = {
@@ -149,7 +159,7 @@ export class TransportManager {
         .then(async (reply) => {
           if (!reply) return;
           if (!rec.replyTo) return log.warn('TRN-W02', `no return path on ${mtp.id} for a reply`);
-          await mtp.send(reply, rec.replyTo);
+          await this.send(mtp, reply, rec.replyTo);
         })
         .catch((e: unknown) => log.warn('TRN-W03', `handling a record on ${mtp.id} failed`, e));
     });
@@ -203,7 +213,7 @@ export class TransportManager {
     }
     for (const t of targets) {
       try {
-        await r.mtp.send(encodeRecord(t.record), t.addr);
+        await this.send(r.mtp, encodeRecord(t.record), t.addr);
       } catch (e) {
         log.warn('TRN-W06', `connect record to ${t.to} over ${r.mtp.id} failed`, e);
         continue;
