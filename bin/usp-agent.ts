@@ -15,6 +15,11 @@ async function start(config: AgentConfig): Promise<void> {
     process.once('SIGINT', resolve);
   });
   const agent = await createAgent(config);
+  // A rejected promise nobody handled is a bug, but one failed background task (a timer's write
+  // to a full disk, a child's exit) must not take every controller's agent down with it: log it
+  // with its stack and keep serving. Synchronous exceptions still end the process (the
+  // supervisor restarts it), since the state they leave is unknown.
+  process.on('unhandledRejection', (reason) => agent.log.error('AGT-E01', 'unhandled promise rejection (a bug; the agent keeps running)', reason));
   await agent.start();
   const sig = await signalled;
   agent.log.info('AGT-I04', `${sig} received, stopping`);
