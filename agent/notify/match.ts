@@ -11,6 +11,10 @@
  *   event below it.
  * One Matcher is used for one committed batch: it caches each path's selection, which stays
  * valid while the batch is processed synchronously.
+ * A search expression in a ReferenceList item selects rows only by parameters the subscription's
+ * Recipient may read (its ControllerTrust Param r, `accessOf`), as in its own messages
+ * (USP-NOTES §11: authorization applies to every action; agent/trust/resolve.ts). Such a
+ * subscription is accepted, since the roles may change later, but cannot test hidden values.
  */
 import type { DataModel } from '../../datamodel/model.js';
 import { parsePath } from '../../datamodel/path.js';
@@ -20,6 +24,7 @@ import type { Selection } from './matcher.js';
 import { isLive } from './sampler.js';
 import type { Watched } from './sampler.js';
 import type { Subscription } from './subscriptions.js';
+import type { Access } from '../trust/access.js';
 
 interface Resolved {
   readonly p: ParsedPath;
@@ -29,7 +34,11 @@ interface Resolved {
 export class Matcher {
   private readonly cache = new Map<string, Resolved | null>();
 
-  constructor(private readonly dm: DataModel) {}
+  constructor(
+    private readonly dm: DataModel,
+    /** The Recipient's rights; undefined (or none) selects as with full rights. */
+    private readonly accessOf?: (s: Subscription) => Access | undefined,
+  ) {}
 
   /** A committed or sampled change of parameter `name` of `objPath`. */
   valueChange(s: Subscription, objPath: string, name: string): boolean {
@@ -57,7 +66,7 @@ export class Matcher {
   deletionSet(s: Subscription): Set<string> {
     const out = new Set<string>();
     for (const ref of s.refs) {
-      const r = this.resolve(ref);
+      const r = this.resolve(ref, s);
       if (r?.p.leaf.kind === 'object') for (const row of selectedRows(r.sel)) out.add(row.path);
     }
     return out;
@@ -74,7 +83,7 @@ export class Matcher {
     };
     for (const s of subs) {
       for (const ref of s.refs) {
-        const r = this.resolve(ref);
+        const r = this.resolve(ref, s);
         if (!r) continue;
         const leaf = r.p.leaf;
         if (leaf.kind === 'param') {
@@ -95,22 +104,25 @@ export class Matcher {
 
   private any(s: Subscription, test: (r: Resolved) => boolean): boolean {
     for (const ref of s.refs) {
-      const r = this.resolve(ref);
+      const r = this.resolve(ref, s);
       if (r && test(r)) return true;
     }
     return false;
   }
 
-  private resolve(ref: string): Resolved | undefined {
-    let r = this.cache.get(ref);
+  private resolve(ref: string, s: Subscription): Resolved | undefined {
+    // Only a search depends on who asks; other items are shared by every subscription.
+    const acc = ref.includes('[') ? this.accessOf?.(s) : undefined;
+    const key = acc && !acc.full ? `${s.recipient}\u0000${ref}` : ref;
+    let r = this.cache.get(key);
     if (r === undefined) {
       try {
         const p = parsePath(ref);
-        r = { p, sel: select(this.dm, p) };
+        r = { p, sel: select(this.dm, p, acc) };
       } catch {
         r = null; // validated when written; an item that no longer parses names nothing
       }
-      this.cache.set(ref, r);
+      this.cache.set(key, r);
     }
     return r ?? undefined;
   }

@@ -30,6 +30,7 @@ import { Delivery } from './delivery.js';
 import type { SendFn } from './delivery.js';
 import type { EventSink, OperationResult } from './events.js';
 import { Housekeeping } from './housekeeping.js';
+import { NO_ACCESS } from '../trust/access.js';
 import { Matcher } from './match.js';
 import { OnBoarding } from './onboard.js';
 import { PeriodicScheduler } from './periodic.js';
@@ -91,7 +92,7 @@ export class Notifier implements EventSink {
       log,
       clock: this.clock,
       intervalMs: opts.liveSampleMs,
-      watched: () => new Matcher(dm).watched(this.active().filter((s) => s.notifType === 'ValueChange')).values(),
+      watched: () => this.matcher().watched(this.active().filter((s) => s.notifType === 'ValueChange')).values(),
       changed: (w, v) => {
         const paramValue = w.param.def.secured || w.param.def.hidden ? '' : v;
         for (const s of w.subs) this.emit(s, { valueChange: { paramPath: w.inst.path + w.param.def.name, paramValue } });
@@ -105,7 +106,7 @@ export class Notifier implements EventSink {
    */
   async init(): Promise<void> {
     const kept = this.delivery.restore();
-    this.refresh(new Matcher(this.dm), readSubscriptions(this.dm.tree));
+    this.refresh(this.matcher(), readSubscriptions(this.dm.tree));
     this.unsubscribe = this.dm.onChange((events) => this.committed(events));
     const removed = await this.housekeeping.startup();
     this.opts.log.info('NTF-I04', `notifications ready: ${kept} kept notification(s) to resend, ${removed} subscription(s) removed at start-up`);
@@ -116,7 +117,7 @@ export class Notifier implements EventSink {
     this.started = true;
     const info = this.opts.bootInfo?.() ?? LOCAL_REBOOT;
     await this.dm.lock(async () => {
-      const m = new Matcher(this.dm);
+      const m = this.matcher();
       for (const s of this.active('Event')) {
         const row = this.dm.tree.get(s.recipient);
         if (!row || !m.occurrence(s, 'Device.', 'Boot!')) continue;
@@ -144,7 +145,7 @@ export class Notifier implements EventSink {
   event(objPath: string, eventName: string, params: Readonly<Record<string, string>>, recipient?: string): void {
     const only = recipient === undefined ? undefined : withoutDot(recipient);
     this.locked(() => {
-      const m = new Matcher(this.dm);
+      const m = this.matcher();
       for (const s of this.active('Event')) {
         if (only !== undefined && withoutDot(s.recipient) !== only) continue;
         if (m.occurrence(s, objPath, eventName)) this.emit(s, { event: { objPath, eventName, params: { ...params } } });
@@ -157,7 +158,7 @@ export class Notifier implements EventSink {
       ? { reqOutputArgs: { outputArgs: { ...result.outputArgs } } }
       : { cmdFailure: { errCode: result.errCode, errMsg: result.errMsg } };
     this.locked(() => {
-      const m = new Matcher(this.dm);
+      const m = this.matcher();
       for (const s of this.active('OperationComplete'))
         if (m.occurrence(s, objPath, commandName)) this.emit(s, { operComplete: { objPath, commandName, commandKey, ...outcome } });
     });
@@ -192,7 +193,7 @@ export class Notifier implements EventSink {
     if (this.stopped) return;
     const { dm } = this;
     const all = readSubscriptions(dm.tree);
-    const m = new Matcher(dm);
+    const m = this.matcher();
     const facts = commitFacts(events);
     const subs = all.map((s) => (facts.oldRecipient.has(s.path) ? { ...s, recipient: facts.oldRecipient.get(s.path) ?? '' } : s));
     const active = (t: NotifType): Subscription[] => subs.filter((s) => s.enabled && s.recipient !== '' && s.notifType === t && !facts.fresh.has(s.path));
@@ -255,7 +256,7 @@ export class Notifier implements EventSink {
 
   private periodicDue(controller: string): void {
     this.locked(() => {
-      const m = new Matcher(this.dm);
+      const m = this.matcher();
       for (const s of this.active('Event')) {
         if (s.recipient === controller && m.occurrence(s, 'Device.LocalAgent.', 'Periodic!'))
           this.emit(s, { event: { objPath: 'Device.LocalAgent.', eventName: 'Periodic!', params: {} } });
@@ -276,6 +277,16 @@ export class Notifier implements EventSink {
         if (!this.stopped) fn();
       })
       .catch((e: unknown) => this.opts.log.error('NTF-E04', 'matching a notification failed', e));
+  }
+
+  /** A Matcher whose searches select only by what each subscription's Recipient may read. */
+  private matcher(): Matcher {
+    const rightsOf = this.opts.rightsOf;
+    if (!rightsOf) return new Matcher(this.dm);
+    return new Matcher(this.dm, (s) => {
+      const row = this.dm.tree.get(s.recipient) ?? this.controllers.get(s.recipient);
+      return row ? rightsOf(row).access : NO_ACCESS; // a Recipient gone gets nothing anyway
+    });
   }
 
   /**
