@@ -3,16 +3,14 @@
  * DUStateChange! (Fault.FaultCode): userinfo in the URL is 7004, an unreachable server or a
  * timeout 7033, a TLS failure 7034, a checksum mismatch 7035, too large 7227.
  *
+ * The transfer (redirects, credentials only to the requested origin, size cap, hash) is
+ * agent/net/download.ts; this file checks the URL and turns failures into those faults.
+ *
  * Checksum: the URL may end in a fragment `#sha256=<64 hex>` (fragments never go to the server);
  * the file must then have that SHA-256, or the install fails before anything is unpacked.
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import type { IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { downloadToFile, DownloadError } from '../net/download.js';
+import type { Downloaded } from '../net/download.js';
 import { SmmFault, SmmFaultError } from './faults.js';
 
 export interface FetchOptions {
@@ -29,8 +27,6 @@ export interface FetchedFile {
   readonly bytes: number;
   readonly sha256: string;
 }
-
-const TLS_CODES = /CERT|SSL|TLS|UNABLE_TO_VERIFY|SELF_SIGNED|HOSTNAME|ALTNAME/i;
 
 /** Checks a DU URL (scheme, no userinfo) and splits off the expected checksum. */
 export function parseDuUrl(raw: string): { url: URL; sha256: string | undefined } {
@@ -54,77 +50,42 @@ export function parseDuUrl(raw: string): { url: URL; sha256: string | undefined 
   return { url, sha256 };
 }
 
-function get(url: URL, opts: FetchOptions, signal: AbortSignal): Promise<IncomingMessage> {
-  const headers: Record<string, string> = {};
-  if (opts.username || opts.password) headers['authorization'] = `Basic ${Buffer.from(`${opts.username ?? ''}:${opts.password ?? ''}`).toString('base64')}`;
-  const req = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const r = req(url, { headers, signal }, resolve);
-    r.once('error', reject);
-    r.end();
-  });
-}
-
-function networkFault(e: unknown, url: URL, timedOut: boolean): SmmFaultError {
+function fault(e: unknown): SmmFaultError {
   if (e instanceof SmmFaultError) return e;
-  const code = (e as NodeJS.ErrnoException).code ?? '';
-  if (timedOut) return new SmmFaultError(SmmFault.ServerUnreachable, `${url.host}: timed out`);
-  if (TLS_CODES.test(code)) return new SmmFaultError(SmmFault.ServerInsecure, `${url.host}: TLS check failed (${code})`);
-  return new SmmFaultError(SmmFault.ServerUnreachable, `${url.host} is not reachable (${code || (e as Error).message})`);
+  if (!(e instanceof DownloadError)) return new SmmFaultError(SmmFault.ServerUnreachable, `the download stopped (${(e as Error).message})`);
+  switch (e.kind) {
+    case 'status':
+    case 'redirect':
+      return new SmmFaultError(SmmFault.RequestDenied, e.message);
+    case 'tooLarge':
+      return new SmmFaultError(SmmFault.ResourcesExceeded, `the DU is ${e.message}`);
+    case 'diskFull':
+      return new SmmFaultError(SmmFault.ResourcesExceeded, e.message);
+    case 'tls':
+      return new SmmFaultError(SmmFault.ServerInsecure, e.message);
+    default:
+      return new SmmFaultError(SmmFault.ServerUnreachable, `${e.message} (the server is not reachable)`);
+  }
 }
 
 /** Downloads `raw` into `file` (created); verifies the URL's checksum if it has one. */
 export async function fetchDu(raw: string, file: string, opts: FetchOptions): Promise<FetchedFile> {
-  const { url: first, sha256: expected } = parseDuUrl(raw);
-  const ctl = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    ctl.abort();
-  }, opts.timeoutMs);
-  const onAbort = (): void => ctl.abort();
-  opts.signal?.addEventListener('abort', onAbort);
-  let url = first;
+  const { url, sha256: expected } = parseDuUrl(raw);
+  let got: Downloaded;
   try {
-    let res: IncomingMessage;
-    for (let hops = 0; ; hops++) {
-      res = await get(url, opts, ctl.signal);
-      const loc = res.headers.location;
-      if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && loc && hops < 3) {
-        res.resume();
-        url = new URL(loc, url);
-        continue;
-      }
-      break;
-    }
-    if (res.statusCode !== 200) {
-      res.resume();
-      throw new SmmFaultError(SmmFault.RequestDenied, `${url.href}: HTTP ${res.statusCode ?? '?'}`);
-    }
-    const declared = Number(res.headers['content-length'] ?? NaN);
-    if (declared > opts.maxBytes) {
-      res.resume();
-      throw new SmmFaultError(SmmFault.ResourcesExceeded, `the DU is ${declared} bytes; at most ${opts.maxBytes} are accepted`);
-    }
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const count = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        bytes += chunk.length;
-        if (bytes > opts.maxBytes) return done(new SmmFaultError(SmmFault.ResourcesExceeded, `the DU is larger than ${opts.maxBytes} bytes`));
-        hash.update(chunk);
-        done(null, chunk);
-      },
+    got = await downloadToFile(file, {
+      url,
+      ...((opts.username || opts.password) && { username: opts.username ?? '', password: opts.password ?? '' }),
+      hash: 'sha256',
+      maxBytes: opts.maxBytes,
+      timeoutMs: opts.timeoutMs,
+      userAgent: 'usp-agent software module download',
+      ...(opts.signal && { signal: opts.signal }),
     });
-    await pipeline(res, count, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
-    const sha256 = hash.digest('hex');
-    if (expected && sha256 !== expected)
-      throw new SmmFaultError(SmmFault.CorruptData, `checksum mismatch: the file has SHA-256 ${sha256}, the URL asks for ${expected}`);
-    return { bytes, sha256 };
   } catch (e) {
-    throw networkFault(e, url, timedOut);
-  } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onAbort);
+    throw fault(e);
   }
+  if (expected && got.digest !== expected)
+    throw new SmmFaultError(SmmFault.CorruptData, `checksum mismatch: the file has SHA-256 ${got.digest}, the URL asks for ${expected}`);
+  return { bytes: got.bytes, sha256: got.digest };
 }
