@@ -3,9 +3,8 @@
  * Ethernet netdevs that are neither wireless, bridges nor loopback (agent/platform-linux/net.ts).
  */
 import type { Registry } from '../../datamodel/registry.js';
-import { interfaceStatus } from '../platform-linux/index.js';
 import type { LinuxReadings } from '../platform-linux/index.js';
-import { statsValues } from './ip.js';
+import { interfaceValues } from './ip.js';
 
 export function registerEthernet(dm: Registry, platform: LinuxReadings): void {
   dm.table('Device.Ethernet.Interface.{i}.', {
@@ -16,17 +15,13 @@ export function registerEthernet(dm: Registry, platform: LinuxReadings): void {
         .map((i) => ({
           key: i.name,
           values: {
-            Alias: `cpe-${i.name}`,
-            Name: i.name,
-            Enable: String(i.adminUp),
-            Status: interfaceStatus(i),
+            ...interfaceValues(i),
             MACAddress: i.mac,
             // MaxBitRate -1 is "auto" (TR-181); the driver's speed is the current one.
             MaxBitRate: '-1',
             CurrentBitRate: String(i.speedMbps ?? 0),
             DuplexMode: 'Auto',
             CurrentDuplexMode: i.duplex === 'full' ? 'Full' : i.duplex === 'half' ? 'Half' : 'Unknown',
-            ...statsValues(i.stats),
             'Stats.Collisions': i.stats.collisions,
           },
         })),

@@ -27,6 +27,11 @@ export function statsValues(s: NetStats): Record<string, string> {
   };
 }
 
+/** Values every interface row has (TR-181 Interface.{i} of both IP and Ethernet): Alias, Name, Enable, Status and Stats. */
+export function interfaceValues(i: NetInterface): Record<string, string> {
+  return { Alias: `cpe-${i.name}`, Name: i.name, Enable: String(i.adminUp), Status: interfaceStatus(i), ...statsValues(i.stats) };
+}
+
 export function registerIp(dm: Registry, platform: LinuxReadings): void {
   const byRow = (parent: LiveParent): NetInterface | undefined => {
     const name = parent.values.get('Name');
@@ -37,16 +42,12 @@ export function registerIp(dm: Registry, platform: LinuxReadings): void {
       platform.networkInterfaces().map((i) => ({
         key: i.name,
         values: {
-          Alias: `cpe-${i.name}`,
-          Name: i.name,
-          Enable: String(i.adminUp),
-          Status: interfaceStatus(i),
+          ...interfaceValues(i),
           Type: i.kind === 'loopback' ? 'Loopback' : 'Normal',
           Loopback: String(i.kind === 'loopback'),
           MaxMTUSize: String(i.mtu),
           IPv4Enable: 'true',
           IPv6Enable: 'true',
-          ...statsValues(i.stats),
         },
       })),
   });

@@ -4,12 +4,11 @@
  * environment, stdout and stderr appended to the EU's log. The process outlives an agent
  * restart (it is detached); a pid file with its start time lets the next agent adopt it.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { processStartTicks, watchPid } from './pid-watch.js';
-import type { ExecRuntime, RunningUnit, RuntimeInfo, UnitExit, UnitSpec } from './runtime.js';
+import type { ExecRuntime, RunningUnit, RuntimeInfo, UnitSpec } from './runtime.js';
+import { spawnDetached, UnitTable } from './spawn.js';
 
 const BASE_PATH = '/usr/local/bin:/usr/bin:/bin';
 
@@ -27,7 +26,7 @@ export class ProcessRuntime implements ExecRuntime {
   readonly kind = 'process' as const;
   readonly name = 'Processes';
   readonly type = 'Linux processes';
-  private readonly running = new Map<string, RunningUnit>();
+  private readonly running = new UnitTable();
 
   /** `runDir` keeps one pid file per running unit. */
   constructor(private readonly runDir: string) {}
@@ -51,32 +50,9 @@ export class ProcessRuntime implements ExecRuntime {
     const cwd = resolve(spec.dir, spec.exec.cwd);
     const exe = isAbsolute(file) ? file : resolve(spec.dir, file);
     await mkdir(this.runDir, { recursive: true });
-    const log = openSync(spec.logFile, 'a', 0o600);
-    let child;
-    try {
-      child = spawn(exe, args, {
-        cwd,
-        env: { PATH: BASE_PATH, HOME: cwd, ...spec.exec.env, USP_EU_ID: spec.id },
-        stdio: ['ignore', log, log],
-        detached: true,
-      });
-    } finally {
-      closeSync(log);
-    }
-    const exited = new Promise<UnitExit>((done) => {
-      child.once('exit', (code, signal) => done({ code, signal }));
-      child.once('error', () => done({ code: null, signal: null }));
-    });
-    // A missing or non-executable entrypoint fails right away (ENOENT/EACCES): report it as a failed start.
-    const pid = await new Promise<number>((ok, fail) => {
-      child.once('spawn', () => ok(child.pid ?? 0));
-      child.once('error', fail);
-    });
-    child.unref();
-    await writeFile(this.pidFile(spec.id), `${pid} ${processStartTicks(pid) ?? ''}\n`);
-    const unit = { pid, exited };
-    this.running.set(spec.id, unit);
-    void exited.then(() => this.running.get(spec.id) === unit && this.running.delete(spec.id));
+    const unit = await spawnDetached(exe, args, { logFile: spec.logFile, cwd, env: { PATH: BASE_PATH, HOME: cwd, ...spec.exec.env, USP_EU_ID: spec.id } });
+    await writeFile(this.pidFile(spec.id), `${unit.pid} ${processStartTicks(unit.pid) ?? ''}\n`);
+    this.running.track(spec.id, unit);
     return unit;
   }
 
@@ -105,10 +81,7 @@ export class ProcessRuntime implements ExecRuntime {
     const [pidText, ticks] = text.trim().split(' ');
     const pid = Number(pidText);
     if (!Number.isInteger(pid) || pid <= 0 || !ticks || processStartTicks(pid) !== ticks) return undefined;
-    const unit = { pid, exited: watchPid(pid, ticks) };
-    this.running.set(id, unit);
-    void unit.exited.then(() => this.running.get(id) === unit && this.running.delete(id));
-    return unit;
+    return this.running.track(id, { pid, exited: watchPid(pid, ticks) });
   }
 
   async remove(id: string): Promise<void> {

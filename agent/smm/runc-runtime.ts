@@ -7,14 +7,14 @@
  * `runc state`. runc keeps its state under the agent's folder (`--root`), apart from any other
  * runc user on the host.
  */
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ociConfig } from './oci-config.js';
 import type { ContainerNetwork } from './oci-config.js';
 import { processStartTicks, watchPid } from './pid-watch.js';
-import type { ExecRuntime, RunningUnit, RuntimeInfo, UnitExit, UnitSpec } from './runtime.js';
+import type { ExecRuntime, RunningUnit, RuntimeInfo, UnitSpec } from './runtime.js';
+import { spawnDetached, UnitTable } from './spawn.js';
 
 export interface RuncOptions {
   /** The runc binary (a name on PATH or a path). */
@@ -36,7 +36,7 @@ export class RuncRuntime implements ExecRuntime {
   readonly kind = 'oci' as const;
   readonly name = 'OCI containers';
   readonly type = 'OCI runc';
-  private readonly running = new Map<string, RunningUnit>();
+  private readonly running = new UnitTable();
 
   constructor(private readonly opts: RuncOptions) {}
 
@@ -74,30 +74,8 @@ export class RuncRuntime implements ExecRuntime {
     await mkdir(bundle, { recursive: true });
     await mkdir(this.stateDir, { recursive: true });
     await writeFile(join(bundle, 'config.json'), JSON.stringify(ociConfig(spec, join(spec.dir, 'rootfs'), this.opts.network, this.opts.cgroupParent), null, 1));
-    const log = openSync(spec.logFile, 'a', 0o600);
-    let child;
-    try {
-      child = spawn(this.opts.binary, ['--root', this.stateDir, 'run', '--bundle', bundle, spec.id], { stdio: ['ignore', log, log], detached: true });
-    } finally {
-      closeSync(log);
-    }
-    const exited = new Promise<UnitExit>((done) => {
-      child.once('exit', (code, signal) => done({ code, signal }));
-      child.once('error', () => done({ code: null, signal: null }));
-    });
-    const pid = await new Promise<number>((ok, fail) => {
-      child.once('spawn', () => ok(child.pid ?? 0));
-      child.once('error', fail);
-    });
-    child.unref();
-    const unit = { pid, exited };
-    this.track(spec.id, unit);
-    return unit;
-  }
-
-  private track(id: string, unit: RunningUnit): void {
-    this.running.set(id, unit);
-    void unit.exited.then(() => this.running.get(id) === unit && this.running.delete(id));
+    const unit = await spawnDetached(this.opts.binary, ['--root', this.stateDir, 'run', '--bundle', bundle, spec.id], { logFile: spec.logFile });
+    return this.running.track(spec.id, unit);
   }
 
   async stop(id: string, graceMs: number): Promise<void> {
@@ -134,7 +112,7 @@ export class RuncRuntime implements ExecRuntime {
     }
     const pid = state.pid;
     const unit = { pid, exited: watchPid(pid, ticks) };
-    this.track(id, unit);
+    this.running.track(id, unit);
     return unit;
   }
 
