@@ -20,6 +20,7 @@ import { RecordRouter } from './record/router.js';
 import { requesterFor } from './transport/controllers.js';
 import { mtpFactory } from './transport/factory.js';
 import { TransportManager } from './transport/manager.js';
+import { createRecordTrace } from './transport/trace.js';
 import { provisionCertificates, splitPem } from './transport/certificates.js';
 import { provisionTransports } from './transport/provision.js';
 import { prepareTls } from './transport/tls-setup.js';
@@ -191,8 +192,8 @@ export interface AgentCore {
   readonly firmware: Firmware | undefined;
   /** Device.SoftwareModules: DUs and EUs (agent/smm). */
   readonly smm: SoftwareModules;
-  /** Stops running commands and closes the database. */
-  close(): void;
+  /** Stops running commands and SMM timers, waits for Bulk Data to stop, then closes the database; resolves once closed (idempotent). */
+  close(): Promise<void>;
 }
 
 /**
@@ -210,7 +211,7 @@ export async function openCore(config: AgentConfig, opts: AgentOptions = {}, shu
     restartAfterResponse(dm, kind, {
       platform,
       log,
-      shutdown: shutdown ?? (() => Promise.resolve(core.close())),
+      shutdown: shutdown ?? (() => core.close()),
       resetDatabase: () => resetDatabase(config, log),
     });
   };
@@ -225,7 +226,7 @@ export async function openCore(config: AgentConfig, opts: AgentOptions = {}, shu
   const bulkData = new BulkDataService({ config: config.bulkData, clock, log, events: () => requests.events });
   // Firmware activation restarts like Reboot() (agent/firmware); SoftwareVersion is the running bank's.
   const version = softwareVersion();
-  const restartSteps = () => ({ platform, log, shutdown: shutdown ?? (() => Promise.resolve(core.close())), resetDatabase: () => resetDatabase(config, log) });
+  const restartSteps = () => ({ platform, log, shutdown: shutdown ?? (() => core.close()), resetDatabase: () => resetDatabase(config, log) });
   const firmware = await createFirmware({
     config,
     platform: platform.firmware,
@@ -249,6 +250,7 @@ export async function openCore(config: AgentConfig, opts: AgentOptions = {}, shu
     () => firmware?.activeVersion() ?? version,
   );
   const challenges = new Challenges(dm, clock);
+  let closing: Promise<void> | undefined;
   const core: AgentCore = {
     dm,
     requests,
@@ -256,10 +258,15 @@ export async function openCore(config: AgentConfig, opts: AgentOptions = {}, shu
     firmware,
     smm,
     close: () => {
-      smm.close();
-      void bulkData.stop();
-      requests.stop();
-      dm.store.close();
+      // A report cycle still running writes to the store (retained reports): the store closes after it.
+      closing ??= (async () => {
+        smm.close();
+        firmware?.close();
+        requests.stop();
+        await bulkData.stop();
+        dm.store.close();
+      })();
+      return closing;
     },
   };
   try {
@@ -268,7 +275,7 @@ export async function openCore(config: AgentConfig, opts: AgentOptions = {}, shu
     await firmware?.open(dm);
     await smm.open(dm);
   } catch (e) {
-    core.close();
+    await core.close();
     throw e;
   }
   return core;
@@ -342,7 +349,7 @@ export async function createAgent(config: AgentConfig, opts: AgentOptions = {}):
 }
 
 async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, unlock: () => void): Promise<Agent> {
-  const tls = prepareTls(config, log);
+  const tls = await prepareTls(config, log);
   // Port 0 in the config means "any free port" (tests, several lab agents on one host).
   for (const m of config.mtps) if (m.protocol === 'WebSocket' && m.port === 0) m.port = await freePort(m.host);
   let stopAgent = (): Promise<void> => Promise.resolve();
@@ -371,7 +378,7 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
       }
     });
   } catch (e) {
-    core.close();
+    await core.close();
     throw e;
   }
   // Notifications: built before the dispatcher (which hands it the NotifyResps); it sends through
@@ -400,7 +407,7 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
     await notifier.init();
   } catch (e) {
     await notifier.stop();
-    core.close();
+    await core.close();
     throw e;
   }
   const dispatcher = new Dispatcher({
@@ -421,7 +428,16 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
     requesterFor: (eid) => requesterFor(trust, eid),
   });
   const clientId = (row: string): string => dm.tree.get(row)?.values.get('ClientID') ?? '';
-  const transports = new TransportManager({ dm, router, log, endpointId: config.endpointId, tls, create: mtpFactory(config.endpointId, tls, clientId, log) });
+  const trace = config.log.trace ? createRecordTrace(config.log) : undefined;
+  const transports = new TransportManager({
+    dm,
+    router,
+    log,
+    endpointId: config.endpointId,
+    tls,
+    create: mtpFactory(config.endpointId, tls, clientId, log),
+    trace,
+  });
   sendRecord = (eid, record, row) => transports.sendToController(eid, record, row);
   transports.onControllerReachable((eid) => notifier.controllerReachable(eid));
   let admin: Server | undefined;
@@ -449,6 +465,9 @@ async function buildAgent(config: AgentConfig, opts: AgentOptions, log: Logger, 
       stopped = true;
       requests.stop();
       trust.stop();
+      // AutoRestart timers and the unit-log check would otherwise write to the closed database.
+      core.smm.close();
+      core.firmware?.close();
       await core.bulkData.stop();
       await notifier.stop();
       await transports.stop();

@@ -6,8 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { createLabPki, describeCert, CertError } from '../../certs/pki.js';
-import type { CertDescription, LabPkiFiles } from '../../certs/pki.js';
+import type { LabPkiFiles } from '../../certs/pki.js';
+// Reading certificates needs only node:crypto; node-forge (~12 MB) loads for `certs init` alone.
+import { CertError, describeCert } from '../../certs/x509.js';
+import type { CertDescription } from '../../certs/x509.js';
 import type { AgentConfig } from '../config.js';
 
 const DEFAULT_CONTROLLER = 'proto::controller-1';
@@ -23,7 +25,8 @@ interface InitOpts {
   controller?: string[];
 }
 
-function init(o: InitOpts, configOf: ConfigLoader): void {
+async function init(o: InitOpts, configOf: ConfigLoader): Promise<void> {
+  const { createLabPki } = await import('../../certs/pki.js');
   const config = o.dir === undefined || o.endpointId === undefined ? configOf(o) : undefined;
   const dir = o.dir ?? join(config?.dataDir ?? '.', 'pki');
   const agentEndpointId = o.endpointId ?? config?.endpointId ?? '';

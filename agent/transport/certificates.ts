@@ -3,7 +3,7 @@
  * and the trusted CAs), refreshed from the TLS files at every start. Rows are keyed by
  * SerialNumber + Issuer; the Alias says which file a row came from.
  */
-import { describeCert } from '../../certs/pki.js';
+import { describeCert } from '../../certs/x509.js';
 import type { ObjInstance } from '../../datamodel/instances.js';
 import type { DataModel } from '../../datamodel/model.js';
 import type { Txn } from '../../datamodel/txn.js';

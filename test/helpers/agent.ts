@@ -37,7 +37,7 @@ export interface TestAgent {
   /** Sends `request` as a Msg (round-tripped through protobuf) and returns the decoded reply. */
   request(request: Request, requester?: Requester): Promise<DecodedMsg>;
   /** Stops running commands and closes the database (keeps the folder) so the same files can be reopened. */
-  close(): void;
+  close(): Promise<void>;
   /** Reopens the same database files, as after a restart. */
   reopen(opts?: AgentOptions): Promise<TestAgent>;
 }
@@ -77,7 +77,7 @@ export async function startTestAgent(config: AgentConfig, dir: string, opts: Age
     },
     close: () => core.close(),
     async reopen(o) {
-      core.close();
+      await core.close();
       return startTestAgent(config, dir, o);
     },
   };

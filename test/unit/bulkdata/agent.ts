@@ -21,7 +21,7 @@ export interface BulkAgent {
   request(request: Request, requester?: Requester): Promise<DecodedMsg>;
   /** Resolves with the next `n` finished report cycles (from now). */
   cycles(n?: number, timeoutMs?: number): Promise<CycleResult[]>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 let seq = 0;
