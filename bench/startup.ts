@@ -14,7 +14,7 @@
  * Baselines for the phases: `node -e 0` (Node itself) and `usp-agent --version` (Node plus
  * loading the agent's modules). Returns the figures; asserts nothing.
  *
- * Env: BENCH_STARTS (default 3), BENCH_SETTLE_SECONDS (3), BENCH_LOAD_SECONDS (5),
+ * Env: BENCH_STARTS (default 5), BENCH_SETTLE_SECONDS (3), BENCH_LOAD_SECONDS (5),
  * BENCH_NO_BUILD=1 (use dist/ as it is even when older than the sources).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -96,7 +96,7 @@ function timeCommand(args: string[], runs = 3): number {
 }
 
 export async function benchStartup(): Promise<Figure[]> {
-  const STARTS = Math.max(1, Number(process.env.BENCH_STARTS ?? 3));
+  const STARTS = Math.max(1, Number(process.env.BENCH_STARTS ?? 5));
   const SETTLE_MS = Number(process.env.BENCH_SETTLE_SECONDS ?? 3) * 1000;
   const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
   const buildNote = ensureBuilt();
@@ -132,23 +132,26 @@ export async function benchStartup(): Promise<Figure[]> {
   };
 
   /** One start: spawn, wait for every phase; leaves the agent running (in `child`). */
-  const startOnce = async (): Promise<Start & { pid: number; wsPort: number }> => {
+  /** The running agent's log so far (its stderr), and its server MTP's port as last logged. */
+  let log: string[] = [];
+  let lastPort = 0;
+  const startOnce = async (): Promise<Start & { pid: number }> => {
     const session = server.nextSession(START_TIMEOUT_MS);
     const t0 = performance.now();
     const c = spawn(process.execPath, [CLI, 'start', '-c', configFile], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     child = c;
     const since = (): number => performance.now() - t0;
-    const log: string[] = [];
+    log = [];
     let firstLog = NaN;
     let onPort: (port: number) => void = () => undefined;
     const wsPort = new Promise<number>((resolve) => (onPort = resolve));
     const running = new Promise<number>((resolve, reject) => {
       createInterface({ input: c.stderr ?? process.stdin }).on('line', (line) => {
         if (Number.isNaN(firstLog)) firstLog = since();
-        if (log.length < 200) log.push(line);
+        if (log.length < 500) log.push(line);
         // TRN-I01 "ws-server:<row> up: listening on port N" (the server MTP's port, chosen by listen(0)).
         const port = /ws-server:.* listening on port (\d+)/.exec(line)?.[1];
-        if (port) onPort(Number(port));
+        if (port) onPort((lastPort = Number(port)));
         if (line.includes('AGT-I01')) resolve(since());
       });
       c.once('exit', (code, sig) => reject(new Error(`agent exited (${code ?? sig}) during start:\n${log.join('\n')}`)));
@@ -161,7 +164,7 @@ export async function benchStartup(): Promise<Figure[]> {
     const port = await Promise.race([wsPort, new Promise<number>((r) => (timer = setTimeout(() => r(0), START_TIMEOUT_MS)))]);
     clearTimeout(timer);
     if (!port) throw new Error(`no "ws-server: … listening on port" line:\n${log.join('\n')}`);
-    return { firstLog, running: runningAt, connected: conn.at, firstRecord, pid: c.pid ?? 0, wsPort: port };
+    return { firstLog, running: runningAt, connected: conn.at, firstRecord, pid: c.pid ?? 0 };
   };
 
   try {
@@ -177,6 +180,7 @@ export async function benchStartup(): Promise<Figure[]> {
     let loadRss = NaN;
     let peakRss = NaN;
     let loadRate = NaN;
+    let loadError = '';
     for (let i = 0; i < STARTS; i++) {
       const s = await startOnce();
       starts.push(s);
@@ -184,15 +188,20 @@ export async function benchStartup(): Promise<Figure[]> {
       if (last) {
         await new Promise((r) => setTimeout(r, SETTLE_MS));
         idleRss = procStatusMiB(s.pid, 'VmRSS');
-        const wire = await wsWire(s.wsPort, WS_PATH, { cert: ctrl.cert, key: ctrl.key, ca: pki.ca.cert });
-        const samples: number[] = [];
-        const sampler = setInterval(() => samples.push(procStatusMiB(s.pid, 'VmRSS')), 100);
-        const f = await load(wire, 32, LOAD_SECONDS);
-        clearInterval(sampler);
-        loadRate = f.perSec;
-        loadRss = Math.max(...samples.filter((x) => !Number.isNaN(x)));
-        peakRss = procStatusMiB(s.pid, 'VmHWM');
-        await wire.close();
+        try {
+          const wire = await wsWire(lastPort, WS_PATH, { cert: ctrl.cert, key: ctrl.key, ca: pki.ca.cert });
+          const samples: number[] = [];
+          const sampler = setInterval(() => samples.push(procStatusMiB(s.pid, 'VmRSS')), 100);
+          const f = await load(wire, 32, LOAD_SECONDS).finally(() => clearInterval(sampler));
+          loadRate = f.perSec;
+          loadRss = Math.max(...samples.filter((x) => !Number.isNaN(x)));
+          peakRss = procStatusMiB(s.pid, 'VmHWM');
+          await wire.close();
+        } catch (e) {
+          const state = child?.exitCode !== null || child?.signalCode !== null ? `agent exited (${child?.exitCode ?? child?.signalCode})` : 'agent running';
+          loadError = `${(e as Error).message}; ${state}, server MTP port ${lastPort}`;
+          console.error(`start-up: load phase failed: ${loadError}; agent log:\n${log.slice(-30).join('\n')}`);
+        }
       }
       const stopMs = await stopChild();
       const label = i === 0 ? 'empty data folder' : 'restart (database kept)';
@@ -245,7 +254,9 @@ export async function benchStartup(): Promise<Figure[]> {
         metric: 'RSS under load (32 Get Device.DeviceInfo. in flight, wss)',
         value: loadRss,
         unit: 'MiB',
-        detail: `max VmRSS sampled every 100 ms over ${LOAD_SECONDS} s at ${fmt(loadRate)} req/s; VmHWM ${fmt(peakRss)} MiB`,
+        detail: loadError
+          ? `failed: ${loadError}`
+          : `max VmRSS sampled every 100 ms over ${LOAD_SECONDS} s at ${fmt(loadRate)} req/s; VmHWM ${fmt(peakRss)} MiB`,
       },
     );
     return figures;
