@@ -2,18 +2,11 @@
  * Composition root: builds every part in order and owns start()/stop(). Nothing else wires
  * parts together (STYLE §2.6).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
-import { DataModel } from '../datamodel/model.js';
-import { Registry } from '../datamodel/registry.js';
+import type { DataModel } from '../datamodel/model.js';
 import { loadTr181 } from '../datamodel/schema/index.js';
-import { applyDefaults, readFactoryDefaults } from '../datamodel/seed.js';
-import type { FactoryDefaults } from '../datamodel/seed.js';
-import { Store } from '../datamodel/store.js';
-import { buildRequest } from '../proto/index.js';
-import type { DecodedMsg } from '../proto/index.js';
-import { ADMIN_REQUESTER, startAdminServer } from './admin/server.js';
+import { startAdminServer } from './admin/server.js';
 import type { AgentConfig } from './config.js';
 import { Dispatcher } from './dispatch.js';
 import { RecordRouter } from './record/router.js';
@@ -24,41 +17,21 @@ import { createRecordTrace } from './transport/trace.js';
 import { provisionCertificates, splitPem } from './transport/certificates.js';
 import { provisionTransports } from './transport/provision.js';
 import { prepareTls } from './transport/tls-setup.js';
-import { BulkDataService } from './bulkdata/service.js';
-import { createFirmware } from './firmware/setup.js';
-import type { Firmware } from './firmware/setup.js';
 import { SYSTEM_CLOCK } from './clock.js';
-import type { Clock } from './clock.js';
-import { linuxPlatform } from './hooks.js';
-import type { PlatformHooks } from './hooks.js';
 import { lockDatabase } from './lock.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
-import { NO_EVENTS } from './notify/events.js';
 import type { EventSink } from './notify/events.js';
 import { Notifier } from './notify/notifier.js';
 import type { SendFn } from './notify/delivery.js';
-import { registerSubscriptions } from './notify/subscriptions.js';
-import { registerDevice } from './objects/device.js';
-import type { DeviceControl } from './objects/device.js';
-import { registerDeviceInfo } from './objects/device-info.js';
-import { registerPlatformObjects } from './objects/linux.js';
-import { registerLocalAgentCommands } from './objects/local-agent-commands.js';
-import { registerControllerTrust } from './objects/controller-trust.js';
 import { assignConfiguredRoles, provisionBuiltinRoles } from './trust/builtin.js';
-import { Challenges } from './trust/challenge.js';
 import { NO_ACCESS } from './trust/access.js';
 import { ControllerTrust } from './trust/trust.js';
-import { registerLocalAgent } from './objects/local-agent.js';
-import { registerTime } from './objects/time.js';
-import { pendingBootCause, recordBootCause, takeBootCause } from './operate/boot.js';
-import type { BootCause } from './operate/boot.js';
-import { RequestTable } from './operate/requests.js';
-import { restartAfterResponse } from './operate/restart.js';
-import type { RestartKind } from './operate/restart.js';
-import { forwardEvents, loadPlugins, registerPlugins } from './plugins.js';
-import { SoftwareModules } from './smm/manager.js';
-import { registerSoftwareModules } from './smm/register.js';
+import { takeBootCause } from './operate/boot.js';
+import type { RequestTable } from './operate/requests.js';
+import { openCore } from './core.js';
+import { softwareVersion, SUPPORTED_USP_VERSIONS } from './database.js';
+import type { AgentOptions } from './database.js';
 
 export { adminRequest, AdminConnectError } from './admin/client.js';
 export { runCli } from './admin/cli.js';
@@ -66,21 +39,10 @@ export { ConfigError, loadConfig } from './config.js';
 export type { AgentConfig } from './config.js';
 export { Registry } from '../datamodel/registry.js';
 export type { Logger } from './log.js';
-
-/** USP versions this agent speaks (GetSupportedProtocol, TP-469 1.80). */
-export const SUPPORTED_USP_VERSIONS = '1.0,1.1,1.2,1.3,1.4';
-const BUILTIN_DEFAULTS = new URL('../datamodel/factory-defaults.json', import.meta.url);
-
-export interface AgentOptions {
-  log?: Logger;
-  platform?: Partial<PlatformHooks>;
-  /** Vendor registrations, run before the registry is frozen. */
-  register?: (dm: Registry) => void;
-  /** Where OperationComplete and other events go until the notifier is set on `requests.events`; default: dropped. */
-  events?: EventSink;
-  /** Time for scheduled commands (tests pass a fake clock). */
-  clock?: Clock;
-}
+export { openCore } from './core.js';
+export type { AgentCore } from './core.js';
+export { dumpDatabase, initDatabase, openDataModel, resetDatabase, softwareVersion, SUPPORTED_USP_VERSIONS } from './database.js';
+export type { AgentOptions } from './database.js';
 
 export interface Agent {
   readonly config: AgentConfig;
@@ -97,233 +59,6 @@ export interface Agent {
   readonly log: Logger;
   start(): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** The package version (from package.json, found from both the source and the dist layout). */
-export function softwareVersion(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'usp-agent' && pkg.version) return pkg.version;
-    } catch {
-      // Not at this level; try the next.
-    }
-  }
-  return '0.0.0';
-}
-
-function factoryDefaults(config: AgentConfig): FactoryDefaults {
-  return readFactoryDefaults(config.factoryDefaults ?? BUILTIN_DEFAULTS);
-}
-
-/** Builds the registry with every built-in object (and the vendor's), then freezes it. */
-function buildRegistry(
-  config: AgentConfig,
-  platform: PlatformHooks,
-  info: { startedAt: number; version: string; deviceVersion?: () => string },
-  register?: (dm: Registry) => void,
-  builtins?: (dm: Registry) => void,
-): Registry {
-  const registry = new Registry(loadTr181().objects);
-  builtins?.(registry);
-  registerDeviceInfo(registry, config.identity, platform, info.deviceVersion ?? info.version);
-  registerPlatformObjects(registry, platform);
-  registerLocalAgent(registry, {
-    endpointId: config.endpointId,
-    softwareVersion: info.version,
-    supportedMtps: ['WebSocket', 'STOMP', 'MQTT'],
-    startedAt: info.startedAt,
-  });
-  registerTime(
-    registry,
-    () => platform.timeZone(),
-    () => platform.clockSynchronized(),
-  );
-  register?.(registry);
-  registry.freeze();
-  return registry;
-}
-
-/** Opens (and on first use seeds) the database behind a data model. */
-export async function openDataModel(
-  config: AgentConfig,
-  opts: AgentOptions = {},
-  builtins?: (dm: Registry) => void,
-  deviceVersion?: () => string,
-): Promise<DataModel> {
-  const log = opts.log ?? createLogger(config.log);
-  const platform = { ...linuxPlatform(config.platform, log), ...opts.platform };
-  const clock = opts.clock ?? SYSTEM_CLOCK;
-  const plugins = await loadPlugins(config.plugins);
-  const pluginCtx = { config, log, clock, platform, events: opts.events ?? NO_EVENTS };
-  const register = (r: Registry): void => {
-    registerPlugins(plugins, r, pluginCtx);
-    opts.register?.(r);
-  };
-  const registry = buildRegistry(
-    config,
-    platform,
-    { startedAt: Date.now(), version: softwareVersion(), ...(deviceVersion && { deviceVersion }) },
-    register,
-    (r) => {
-      registerSubscriptions(r, clock);
-      builtins?.(r);
-    },
-  );
-  const store = new Store(config.database, { maxBytes: config.limits.maxDatabaseBytes });
-  const dm = new DataModel(registry, store, (id, msg, err) => log.warn(id, msg, err));
-  try {
-    if (store.isEmpty()) await seed(dm, config, log);
-    else dm.load();
-  } catch (e) {
-    store.close();
-    throw e;
-  }
-  return dm;
-}
-
-/** The data model with the built-in commands and the Request table: an agent without transports (tests use it alone). */
-export interface AgentCore {
-  readonly dm: DataModel;
-  readonly requests: RequestTable;
-  /** Device.BulkData reporting (agent/bulkdata). */
-  readonly bulkData: BulkDataService;
-  /** Firmware banks, Download() and Activate() (agent/firmware); undefined with firmware.platform none. */
-  readonly firmware: Firmware | undefined;
-  /** Device.SoftwareModules: DUs and EUs (agent/smm). */
-  readonly smm: SoftwareModules;
-  /** Stops running commands and SMM timers, waits for Bulk Data to stop, then closes the database; resolves once closed (idempotent). */
-  close(): Promise<void>;
-}
-
-/**
- * Opens the agent's core. Reboot() and FactoryReset() first call `shutdown` (default: close()),
- * then the platform hooks (agent/operate/restart.ts).
- */
-export async function openCore(config: AgentConfig, opts: AgentOptions = {}, shutdown?: () => Promise<void>): Promise<AgentCore> {
-  const log = opts.log ?? createLogger(config.log);
-  const platform = { ...linuxPlatform(config.platform, log), ...opts.platform };
-  const clock = opts.clock ?? SYSTEM_CLOCK;
-  const requests = new RequestTable({ clock, log, ...(opts.events && { events: opts.events }) });
-  // Reboot()/FactoryReset(): record the boot cause now, go down once the response is out.
-  const goDown = (kind: RestartKind) => (cause: BootCause, commandKey: string, reason: string) => {
-    recordBootCause(dm.store, { cause, commandKey, reason });
-    restartAfterResponse(dm, kind, {
-      platform,
-      log,
-      shutdown: shutdown ?? (() => core.close()),
-      resetDatabase: () => resetDatabase(config, log),
-    });
-  };
-  const control: DeviceControl = { clock, reboot: goDown('reboot'), factoryReset: goDown('factoryReset') };
-  const smm = new SoftwareModules({
-    config: config.smm,
-    ...(platform.execRuntimes && { runtimes: platform.execRuntimes }),
-    clock,
-    log,
-    events: () => requests.events,
-  });
-  const bulkData = new BulkDataService({ config: config.bulkData, clock, log, events: () => requests.events });
-  // Firmware activation restarts like Reboot() (agent/firmware); SoftwareVersion is the running bank's.
-  const version = softwareVersion();
-  const restartSteps = () => ({ platform, log, shutdown: shutdown ?? (() => core.close()), resetDatabase: () => resetDatabase(config, log) });
-  const firmware = await createFirmware({
-    config,
-    platform: platform.firmware,
-    version,
-    clock,
-    log,
-    events: () => requests.events,
-    restart: () => restartAfterResponse(dm, 'reboot', restartSteps()),
-  });
-  const dm = await openDataModel(
-    config,
-    { ...opts, log, events: forwardEvents(() => requests.events) },
-    (registry) => {
-      registerDevice(registry, control);
-      registerLocalAgentCommands(registry, { canceler: (path) => requests.canceler(path), onBoardRequest: (path) => requests.events.onBoardRequest(path) });
-      registerControllerTrust(registry, { dm: () => dm, challenges: () => challenges });
-      bulkData.register(registry);
-      firmware?.register(registry);
-      registerSoftwareModules(registry, smm);
-    },
-    () => firmware?.activeVersion() ?? version,
-  );
-  const challenges = new Challenges(dm, clock);
-  let closing: Promise<void> | undefined;
-  const core: AgentCore = {
-    dm,
-    requests,
-    bulkData,
-    firmware,
-    smm,
-    close: () => {
-      // A report cycle still running writes to the store (retained reports): the store closes after it.
-      closing ??= (async () => {
-        smm.close();
-        firmware?.close();
-        requests.stop();
-        await bulkData.stop();
-        dm.store.close();
-      })();
-      return closing;
-    },
-  };
-  try {
-    await requests.open(dm);
-    bulkData.open(dm);
-    await firmware?.open(dm);
-    await smm.open(dm);
-  } catch (e) {
-    await core.close();
-    throw e;
-  }
-  return core;
-}
-
-async function seed(dm: DataModel, config: AgentConfig, log: Logger): Promise<void> {
-  const defaults = factoryDefaults(config);
-  await dm.transaction((txn) => applyDefaults(dm, txn, defaults));
-  dm.store.setMeta('seeded', new Date().toISOString());
-  log.info('AGT-I02', `new database ${config.database} seeded from ${config.factoryDefaults ?? 'the built-in factory defaults'}`);
-}
-
-/** Creates and seeds the database if needed (`usp-agent db init`); says what it did. */
-export async function initDatabase(config: AgentConfig): Promise<string> {
-  const existed = existsSync(config.database);
-  const dm = await openDataModel(config, { log: createLogger({ ...config.log, level: 'warn' }) });
-  dm.store.close();
-  return existed ? `database ${config.database} already exists` : `database ${config.database} created from the factory defaults`;
-}
-
-/** Answers a Get from the database file alone (`usp-agent db dump`), with full rights. */
-export async function dumpDatabase(config: AgentConfig, path: string): Promise<DecodedMsg> {
-  const log = createLogger({ ...config.log, level: 'warn' });
-  const dm = await openDataModel(config, { log });
-  try {
-    const dispatcher = new Dispatcher({ dm, log, supportedProtocols: SUPPORTED_USP_VERSIONS, dataModelUri: loadTr181().uri });
-    const reply = await dispatcher.handle(buildRequest('db-dump', { get: { paramPaths: [path], maxDepth: 0 } }) as DecodedMsg, ADMIN_REQUESTER);
-    return reply as DecodedMsg;
-  } finally {
-    dm.store.close();
-  }
-}
-
-/** Wipes the database and seeds it again from the factory defaults (`usp-agent db reset`). */
-export async function resetDatabase(config: AgentConfig, log: Logger = createLogger({ ...config.log, level: 'warn' })): Promise<void> {
-  // Check the defaults before wiping anything, so a bad file never leaves an empty database.
-  factoryDefaults(config);
-  const store = new Store(config.database);
-  // The cause FactoryReset() recorded survives the wipe; an offline `db reset` is a local factory reset.
-  const pending = pendingBootCause(store);
-  store.clear();
-  recordBootCause(
-    store,
-    pending?.cause === 'RemoteFactoryReset' || pending?.cause === 'LocalFactoryReset' ? pending : { cause: 'LocalFactoryReset', commandKey: '' },
-  );
-  store.close();
-  const dm = await openDataModel(config, { log });
-  dm.store.close();
 }
 
 function freePort(host: string): Promise<number> {
