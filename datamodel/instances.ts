@@ -1,6 +1,8 @@
 /**
  * The instantiated data model in memory: a tree of object instances mirroring what SQLite
- * holds, so that reads never touch the database. Only txn.ts mutates it (single writer).
+ * holds, so that reads never touch the database. Only txn.ts changes stored rows and values
+ * (single writer); the one other change is the rows of live tables (platform data, never
+ * stored), which syncLive brings up to date when a read reaches them.
  */
 import { performance } from 'node:perf_hooks';
 import type { ObjectNode } from './nodes.js';
