@@ -65,7 +65,8 @@ async function startTracing(t: Tap, format: 'text' | 'json') {
       });
     }
   };
-  await until('start', () => log.includes('AGT-I01'));
+  // AGT-I01 says the agent runs; its WebSocket server MTP may bind a moment later (TRN-I01 … up).
+  await until('start', () => log.includes('AGT-I01') && log.includes(`listening on port ${port}`));
   // The lab PKI the agent made on first start holds a certificate for its configured controller.
   const pki = join(dir, 'data', 'pki');
   const tls = { cert: join(pki, 'controller-1.crt'), key: join(pki, 'controller-1.key'), ca: join(pki, 'ca.crt') };
