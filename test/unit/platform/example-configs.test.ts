@@ -25,12 +25,12 @@ t.test('gateway.json: MQTT and STOMP to the operator brokers, identity, device c
 });
 
 t.test('lab-pi.json: a WebSocket server and a local MQTT broker; --data-dir moves the data', async (t) => {
-  const c = loadConfig(example('config/lab-pi.json'), { dataDir: '/tmp/usp-lab' });
+  const c = loadConfig(example('config/lab-pi.json'), { dataDir: '/srv/usp-lab' });
   t.same(c.mtps.map((m) => [m.protocol, m.host, m.port, m.encryption]), [
     ['WebSocket', '0.0.0.0', 8443, true],
     ['MQTT', '127.0.0.1', 1883, false],
   ]);
-  t.equal(c.database, '/tmp/usp-lab/usp-agent.db');
+  t.equal(c.database, '/srv/usp-lab/usp-agent.db');
   t.equal(c.tls.createLabPki, true, 'the lab PKI is made on first start');
   t.same(c.plugins, []);
 });
