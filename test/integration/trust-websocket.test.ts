@@ -5,18 +5,13 @@
  * assigns it to C2. Over the wire C2 cannot Set (7006), does not see the hidden parameter in Get
  * or GetInstances, and its ValueChange subscription no longer reports the hidden parameter.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { createAgent, loadConfig } from '../../agent/agent.js';
+import { createAgent } from '../../agent/agent.js';
 import { SILENT_LOGGER } from '../../agent/log.js';
-import { createLabPki } from '../../certs/pki.js';
-import { buildRecord, buildResponse, encodeMsg, encodeRecord } from '../../proto/index.js';
-import type { usp } from '../../proto/index.js';
-import { TestController } from '../helpers/controller.js';
-import { startWsControllerServer } from '../helpers/controller-ws.js';
-import type { ControllerTransport, WsControllerServer } from '../helpers/controller-ws.js';
+import { acceptAgent, controllerServer, inProcessConfig, labPki } from '../helpers/ws-notify.js';
 
 t.setTimeout(120_000);
 
@@ -26,78 +21,16 @@ const C2 = 'proto::trust-viewer';
 const CTRL = 'Device.LocalAgent.Controller.';
 const ROLE = 'Device.LocalAgent.ControllerTrust.Role.';
 
-function shortWaits(s: WsControllerServer): ControllerTransport {
-  return { send: (b) => s.send(b), nextRecord: (ms = 5000) => s.nextRecord(Math.min(ms, 1000)), close: () => s.close() };
-}
-
-class Ctrl {
-  constructor(
-    readonly tc: TestController,
-    readonly server: WsControllerServer,
-    readonly eid: string,
-  ) {}
-
-  /** The next Notify other than an OnBoardRequest (answered and skipped). */
-  async nextNotify(): Promise<usp.Notify.$Shape> {
-    for (;;) {
-      const r = await this.tc.nextOther(15_000);
-      const notify = r.msg?.body.request?.notify;
-      if (!notify || !r.msg) continue;
-      if (notify.notification === 'onBoardReq') {
-        const payload = encodeMsg(buildResponse(r.msg.header.msgId, { notifyResp: { subscriptionId: '' } }));
-        await this.server.send(encodeRecord(buildRecord({ toId: AGENT, fromId: this.eid, payload })));
-        continue;
-      }
-      return notify;
-    }
-  }
-
-  async ok(req: Parameters<TestController['request']>[0]): Promise<usp.Response.$Shape> {
-    const r = await this.tc.request(req);
-    if (r.body.msgBody !== 'response' || !r.body.response) throw new Error(`request failed: ${JSON.stringify(r.body.error)}`);
-    return r.body.response;
-  }
-
-  async add(objPath: string, settings: Record<string, string>): Promise<string> {
-    const r = await this.ok({ add: { createObjs: [{ objPath, paramSettings: Object.entries(settings).map(([param, value]) => ({ param, value, required: true })) }] } });
-    return r.addResp?.createdObjResults?.[0]?.operStatus?.operSuccess?.instantiatedPath ?? '';
-  }
-}
-
 t.test('a controller given a read-only role is held to it over the WebSocket MTP', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'usp-trust-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const pki = createLabPki({ dir: join(dir, 'pki'), agentEndpointId: AGENT, controllerEndpointIds: [C1, C2] });
-  const servers = new Map<string, WsControllerServer>();
-  for (const eid of [C1, C2]) {
-    const f = pki.controllers[eid];
-    if (!f) throw new Error(`no certificate for ${eid}`);
-    const s = await startWsControllerServer({ controllerEndpointId: eid, tls: { cert: readFileSync(f.cert), key: readFileSync(f.key), ca: readFileSync(pki.ca.cert) } });
-    t.teardown(() => s.close());
-    servers.set(eid, s);
-  }
-  const config = loadConfig(undefined, {
-    dataDir: join(dir, 'data'),
-    sets: [
-      `endpointId=${AGENT}`,
-      `tls=${JSON.stringify({ cert: pki.agent.cert, key: pki.agent.key, ca: pki.ca.cert })}`,
-      'mtps=[]',
-      `controllers=${JSON.stringify([C1, C2].map((eid) => ({ endpointId: eid, mtps: [{ protocol: 'WebSocket', host: '127.0.0.1', port: servers.get(eid)?.port, path: '/usp', retryMinWait: 1 }] })))}`,
-    ],
-  });
-  const agent = await createAgent(config, { log: SILENT_LOGGER });
+  const { pki, pem } = labPki(dir, AGENT, [C1, C2]);
+  const servers = [await controllerServer(t, C1, pem(C1)), await controllerServer(t, C2, pem(C2))];
+  const agent = await createAgent(inProcessConfig(dir, AGENT, pki, servers), { log: SILENT_LOGGER });
   await agent.start();
   t.teardown(() => agent.stop());
-  const ctrls: Ctrl[] = [];
-  for (const eid of [C1, C2]) {
-    const server = servers.get(eid) as WsControllerServer;
-    await server.nextSession(15_000);
-    const tc = new TestController(shortWaits(server), eid, AGENT);
-    t.teardown(() => tc.close());
-    await tc.nextOfType('websocketConnect', 15_000);
-    ctrls.push(new Ctrl(tc, server, eid));
-  }
-  const [c1, c2] = ctrls as [Ctrl, Ctrl];
+  const c1 = await acceptAgent(t, servers[0] as (typeof servers)[0], C1, AGENT);
+  const c2 = await acceptAgent(t, servers[1] as (typeof servers)[1], C2, AGENT);
 
   const roles = await c2.ok({ get: { paramPaths: [`${CTRL}*.AssignedRole`] } });
   t.strictSame(
@@ -109,16 +42,45 @@ t.test('a controller given a read-only role is held to it over the WebSocket MTP
   await c2.add('Device.LocalAgent.Subscription.', { Enable: 'true', ID: 'ctrl', NotifType: 'ValueChange', ReferenceList: CTRL });
 
   const viewer = await c1.add(ROLE, { Name: 'Viewer', Enable: 'true' });
-  await c1.add(`${viewer}Permission.`, { Enable: 'true', Order: '1', Targets: 'Device.', Param: 'r---', Obj: 'r---', InstantiatedObj: 'r---', CommandEvent: '----' });
-  await c1.add(`${viewer}Permission.`, { Enable: 'true', Order: '2', Targets: CTRL, Param: 'r--n', Obj: 'r---', InstantiatedObj: 'r---', CommandEvent: '----' });
-  await c1.add(`${viewer}Permission.`, { Enable: 'true', Order: '3', Targets: `${CTRL}*.ProvisioningCode`, Param: '----', Obj: '----', InstantiatedObj: '----', CommandEvent: '----' });
+  await c1.add(`${viewer}Permission.`, {
+    Enable: 'true',
+    Order: '1',
+    Targets: 'Device.',
+    Param: 'r---',
+    Obj: 'r---',
+    InstantiatedObj: 'r---',
+    CommandEvent: '----',
+  });
+  await c1.add(`${viewer}Permission.`, {
+    Enable: 'true',
+    Order: '2',
+    Targets: CTRL,
+    Param: 'r--n',
+    Obj: 'r---',
+    InstantiatedObj: 'r---',
+    CommandEvent: '----',
+  });
+  await c1.add(`${viewer}Permission.`, {
+    Enable: 'true',
+    Order: '3',
+    Targets: `${CTRL}*.ProvisioningCode`,
+    Param: '----',
+    Obj: '----',
+    InstantiatedObj: '----',
+    CommandEvent: '----',
+  });
   await c1.ok({ set: { updateObjs: [{ objPath: `${CTRL}2.`, paramSettings: [{ param: 'AssignedRole', value: viewer.slice(0, -1), required: true }] }] } });
   // The change of its own AssignedRole is visible to the Viewer role (Param n on the Controller table).
-  const own = await c2.nextNotify();
+  const { notify: own } = await c2.nextNotify();
   t.strictSame([own.valueChange?.paramPath, own.valueChange?.paramValue], [`${CTRL}2.AssignedRole`, viewer.slice(0, -1)], 'C2 hears of its new role');
 
   await t.test('Set is refused with 7006', async (t) => {
-    const r = await c2.tc.request({ set: { allowPartial: false, updateObjs: [{ objPath: 'Device.Time.', paramSettings: [{ param: 'LocalTimeZone', value: 'Europe/Paris', required: true }] }] } });
+    const r = await c2.tc.request({
+      set: {
+        allowPartial: false,
+        updateObjs: [{ objPath: 'Device.Time.', paramSettings: [{ param: 'LocalTimeZone', value: 'Europe/Paris', required: true }] }],
+      },
+    });
     t.equal(r.body.error?.paramErrs?.[0]?.errCode, 7006, 'the Error names the parameter with 7006');
     const a = await c2.tc.request({ add: { allowPartial: true, createObjs: [{ objPath: 'Device.LocalAgent.Subscription.', paramSettings: [] }] } });
     t.equal(a.body.response?.addResp?.createdObjResults?.[0]?.operStatus?.operFailure?.errCode, 7006, 'so is an Add');
@@ -130,13 +92,20 @@ t.test('a controller given a read-only role is held to it over the WebSocket MTP
     t.equal(params['EndpointID'], C1, 'visible parameters are there');
     t.notOk('ProvisioningCode' in params, 'ProvisioningCode is not');
     const gi = await c2.ok({ getInstances: { objPaths: [CTRL], firstLevelOnly: true } });
-    t.strictSame(gi.getInstancesResp?.reqPathResults?.[0]?.currInsts?.map((c) => c.instantiatedObjPath), [`${CTRL}1.`, `${CTRL}2.`]);
+    t.strictSame(
+      gi.getInstancesResp?.reqPathResults?.[0]?.currInsts?.map((c) => c.instantiatedObjPath),
+      [`${CTRL}1.`, `${CTRL}2.`],
+    );
   });
 
   await t.test('ValueChange of the hidden parameter never reaches C2; the visible one does', async (t) => {
     await c1.ok({ set: { updateObjs: [{ objPath: `${CTRL}1.`, paramSettings: [{ param: 'ProvisioningCode', value: 'secret-code' }] }] } });
     await c1.ok({ set: { updateObjs: [{ objPath: `${CTRL}1.`, paramSettings: [{ param: 'ControllerCode', value: 'visible-code' }] }] } });
-    const n = await c2.nextNotify();
-    t.strictSame([n.subscriptionId, n.valueChange?.paramPath, n.valueChange?.paramValue], ['ctrl', `${CTRL}1.ControllerCode`, 'visible-code'], 'the first notification C2 gets is the visible change');
+    const { notify: n } = await c2.nextNotify();
+    t.strictSame(
+      [n.subscriptionId, n.valueChange?.paramPath, n.valueChange?.paramValue],
+      ['ctrl', `${CTRL}1.ControllerCode`, 'visible-code'],
+      'the first notification C2 gets is the visible change',
+    );
   });
 });
