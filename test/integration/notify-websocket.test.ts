@@ -5,121 +5,30 @@
  * ObjectDeletion (child rows included), each controller hears only its own subscriptions, and a
  * NotifyResp settles a NotifRetry notification. Every wait is for a record, never for time.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { createAgent, loadConfig } from '../../agent/agent.js';
+import { createAgent } from '../../agent/agent.js';
 import { SILENT_LOGGER } from '../../agent/log.js';
-import { createLabPki } from '../../certs/pki.js';
-import { buildRecord, buildResponse, encodeMsg, encodeRecord } from '../../proto/index.js';
-import type { usp } from '../../proto/index.js';
-import { TestController } from '../helpers/controller.js';
-import { startWsControllerServer } from '../helpers/controller-ws.js';
-import type { ControllerTransport, WsControllerServer } from '../helpers/controller-ws.js';
+import { acceptAgent, controllerServer, inProcessConfig, labPki } from '../helpers/ws-notify.js';
 
 t.setTimeout(120_000);
 
 const AGENT = 'proto::notify-agent';
 const C1 = 'proto::notify-c1';
 const C2 = 'proto::notify-c2';
-const SUBS = 'Device.LocalAgent.Subscription.';
-
-type Notify = usp.Notify.$Shape;
-
-/** The controller side: a TestController on the agent's session, answering OnBoardRequests. */
-class Ctrl {
-  constructor(
-    readonly tc: TestController,
-    readonly server: WsControllerServer,
-    readonly eid: string,
-  ) {}
-
-  /** The next Notify, skipping connect records; OnBoardRequests are answered and skipped. */
-  async nextNotify(): Promise<{ msgId: string; notify: Notify }> {
-    for (;;) {
-      const r = await this.tc.nextOther(15_000);
-      const notify = r.msg?.body.request?.notify;
-      if (!notify || !r.msg) continue;
-      if (notify.notification === 'onBoardReq') {
-        await this.respond(r.msg.header.msgId, '');
-        continue;
-      }
-      return { msgId: r.msg.header.msgId, notify };
-    }
-  }
-
-  /** Sends the NotifyResp for `msgId`. */
-  respond(msgId: string, subscriptionId: string): Promise<void> {
-    const payload = encodeMsg(buildResponse(msgId, { notifyResp: { subscriptionId } }));
-    return this.server.send(encodeRecord(buildRecord({ toId: AGENT, fromId: this.eid, payload })));
-  }
-
-  async ok(req: Parameters<TestController['request']>[0]): Promise<usp.Response.$Shape> {
-    const r = await this.tc.request(req);
-    if (r.body.msgBody !== 'response' || !r.body.response) throw new Error(`request failed: ${JSON.stringify(r.body.error)}`);
-    return r.body.response;
-  }
-
-  async subscribe(settings: Record<string, string>): Promise<string> {
-    const r = await this.ok({
-      add: { createObjs: [{ objPath: SUBS, paramSettings: Object.entries({ Enable: 'true', ...settings }).map(([param, value]) => ({ param, value })) }] },
-    });
-    return r.addResp?.createdObjResults?.[0]?.operStatus?.operSuccess?.instantiatedPath ?? '';
-  }
-
-  set(objPath: string, settings: Record<string, string>): Promise<usp.Response.$Shape> {
-    return this.ok({ set: { updateObjs: [{ objPath, paramSettings: Object.entries(settings).map(([param, value]) => ({ param, value })) }] } });
-  }
-}
-
-/**
- * The controller server as the TestController's transport, read in short waits: the
- * TestController reads in 60 s waits, which would keep the test process alive for a minute
- * after it closed. Records arriving between waits stay queued in the session.
- */
-function shortWaits(s: WsControllerServer): ControllerTransport {
-  return { send: (b) => s.send(b), nextRecord: (ms = 5000) => s.nextRecord(Math.min(ms, 1000)), close: () => s.close() };
-}
 
 t.test('notifications reach the subscribing controller over the WebSocket MTP', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'usp-notify-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const pki = createLabPki({ dir: join(dir, 'pki'), agentEndpointId: AGENT, controllerEndpointIds: [C1, C2] });
-  const pem = (eid: string): { cert: Buffer; key: Buffer; ca: Buffer } => {
-    const f = pki.controllers[eid];
-    if (!f) throw new Error(`no certificate for ${eid}`);
-    return { cert: readFileSync(f.cert), key: readFileSync(f.key), ca: readFileSync(pki.ca.cert) };
-  };
-  const servers = new Map<string, WsControllerServer>();
-  for (const eid of [C1, C2]) {
-    const s = await startWsControllerServer({ controllerEndpointId: eid, tls: pem(eid) });
-    t.teardown(() => s.close());
-    servers.set(eid, s);
-  }
-  const config = loadConfig(undefined, {
-    dataDir: join(dir, 'data'),
-    sets: [
-      `endpointId=${AGENT}`,
-      `tls=${JSON.stringify({ cert: pki.agent.cert, key: pki.agent.key, ca: pki.ca.cert })}`,
-      'mtps=[]',
-      `controllers=${JSON.stringify([C1, C2].map((eid) => ({ endpointId: eid, mtps: [{ protocol: 'WebSocket', host: '127.0.0.1', port: servers.get(eid)?.port, path: '/usp', retryMinWait: 1 }] })))}`,
-    ],
-  });
-  const agent = await createAgent(config, { log: SILENT_LOGGER });
+  const { pki, pem } = labPki(dir, AGENT, [C1, C2]);
+  const servers = [await controllerServer(t, C1, pem(C1)), await controllerServer(t, C2, pem(C2))];
+  const agent = await createAgent(inProcessConfig(dir, AGENT, pki, servers), { log: SILENT_LOGGER });
   await agent.start();
   t.teardown(() => agent.stop());
-
-  const ctrls: Ctrl[] = [];
-  for (const eid of [C1, C2]) {
-    const server = servers.get(eid) as WsControllerServer;
-    await server.nextSession(15_000);
-    const tc = new TestController(shortWaits(server), eid, AGENT);
-    t.teardown(() => tc.close());
-    await tc.nextOfType('websocketConnect', 15_000);
-    ctrls.push(new Ctrl(tc, server, eid));
-  }
-  const [c1, c2] = ctrls as [Ctrl, Ctrl];
+  const c1 = await acceptAgent(t, servers[0] as (typeof servers)[0], C1, AGENT);
+  const c2 = await acceptAgent(t, servers[1] as (typeof servers)[1], C2, AGENT);
 
   // Onboarding is incomplete for configured controllers: each gets an OnBoardRequest first (R-NOT.5/6).
   const ob = await c1.tc.nextOther(15_000);
